@@ -1,0 +1,52 @@
+# `make run` serves the site with demo data; `make test` runs every test (SQLite, PostgreSQL, Chromium).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres test-browser install translations chromium messages bench clean
+
+$(INSTALLED): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+translations: $(INSTALLED)
+	$(BIN)/pybabel -q compile -d portal/translations
+
+run: translations
+	$(BIN)/flask --app portal migrate
+	$(BIN)/flask --app portal seed-demo --if-empty
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 3 --access-logfile - wsgi:app
+
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+test: translations chromium
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-browser
+
+test-sqlite: translations
+	$(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-postgres: translations
+	TEST_DATABASE_URL="$$(bash tests/start-postgres.sh)" $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-browser: translations chromium
+	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+
+# Refresh the message catalogue after adding or changing user-facing strings.
+messages: $(INSTALLED)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache

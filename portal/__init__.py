@@ -1,0 +1,99 @@
+"""The Customer Panel Portal."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from sqlalchemy import text as sql_text
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    from portal import config as portal_config
+
+    portal_config.load(app, config)
+
+    from portal import db as database, i18n, security
+
+    database.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+
+    @app.get("/health")
+    def health():
+        try:
+            with database.get_engine().connect() as conn:
+                conn.execute(sql_text("SELECT 1"))
+        except Exception as exc:  # the load balancer wants an answer, not a traceback
+            app.logger.warning("health check: database unreachable: %s", exc)
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from portal.accounts.models import User
+    from portal.db import db
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts import bp as accounts
+    from portal.admin import bp as admin
+    from portal.gaps import bp as gaps
+    from portal.home import bp as home
+    from portal.opinions import bp as opinions
+    from portal.trials import bp as trials
+
+    app.register_blueprint(home)
+    app.register_blueprint(accounts)
+    app.register_blueprint(trials)
+    app.register_blueprint(opinions)
+    app.register_blueprint(gaps)
+    app.register_blueprint(admin)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal import domain
+    from portal.text import render_markdown
+
+    app.jinja_env.globals["domain"] = domain
+    app.jinja_env.filters["markdown"] = render_markdown
+
+    @app.template_filter("label")
+    def label(code, vocabulary):
+        """A stored code shown with its label in the viewer's language."""
+        return vocabulary.get(code, code) if code is not None else ""
+
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(413)
+    def _error_page(error):
+        from flask import render_template
+
+        return render_template("error.html", error=error), error.code

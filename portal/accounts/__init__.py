@@ -1,0 +1,6 @@
+"""Accounts: sign-in, invitations, member profiles, staff lists of members."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+from portal.accounts import routes  # noqa: E402,F401  (registers the views)

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.db import Base, UTCDateTime, utcnow
+
+
+class User(UserMixin, Base):
+    """Anyone who signs in: panel members (role `member`) and staff (product, office, admin).
+
+    The member profile (segment, district, phone, organization) lives on the same row: it is
+    one-to-one and every member page needs it, so a join would buy nothing.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('member','product','office','admin')", name="role"),
+        CheckConstraint("status IN ('active','paused')", name="status"),
+        Index("ix_users_role_created", "role", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    segment: Mapped[str | None] = mapped_column(String(16), index=True)
+    district: Mapped[str | None] = mapped_column(String(16), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    organization: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users at login
+        return self.status == "active"
+
+    @property
+    def is_member(self) -> bool:
+        return self.role == "member"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("product", "office", "admin")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class Invitation(Base):
+    """A single-use, expiring invitation to join the panel in one segment.
+
+    Only the SHA-256 of the token is stored: a leaked database does not leak usable links.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    segment: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, kept in the database so every app server throttles alike."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "attempted_at"),
+        Index("ix_login_attempts_ip_at", "ip_address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,100 @@
+"""Database engine, the declarative base and the one-session-per-request contract.
+
+Views and domain functions use `db` (the request's session). A request that ends
+with an exception rolls the session back whole; nothing commits implicitly:
+domain functions that change data call `db.commit()` once, at the end of the
+unit of work, so a failed save never leaves half of it behind.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+# Stable constraint names, so migrations can refer to them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC; SQLite drops the zone, so it is put back on load."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            # WAL lets readers and the one writer work side by side; the busy timeout makes
+            # a second writer wait instead of failing at once with "database is locked".
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["portal.engine"] = engine
+    app.extensions["portal.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["portal.sessionmaker"]()
+    return g.db_session
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["portal.engine"]
+
+
+db: Session = LocalProxy(get_session)  # type: ignore[assignment]

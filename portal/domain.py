@@ -1,0 +1,145 @@
+"""The domain's fixed vocabularies (see shared GLOSSARY.md), with their labels in both languages.
+
+Codes are stored in the database; labels are lazy so they render in the viewer's language.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "member": _l("Panel member"),
+    "product": _l("Product team"),
+    "office": _l("Service office"),
+    "admin": _l("Administrator"),
+}
+STAFF_ROLES = ("product", "office", "admin")
+
+SEGMENTS = {
+    "enterprise": _l("Key enterprise account"),
+    "sme": _l("SME customer"),
+    "mobile": _l("Mobile / 3G subscriber"),
+    "household": _l("Household customer"),
+}
+# Segments whose members must name the organization they speak for.
+ORGANIZATION_SEGMENTS = ("enterprise", "sme")
+
+DISTRICTS = {
+    "huangpu": _l("Huangpu"),
+    "xuhui": _l("Xuhui"),
+    "changning": _l("Changning"),
+    "jingan": _l("Jing'an"),
+    "putuo": _l("Putuo"),
+    "hongkou": _l("Hongkou"),
+    "yangpu": _l("Yangpu"),
+    "minhang": _l("Minhang"),
+    "baoshan": _l("Baoshan"),
+    "jiading": _l("Jiading"),
+    "pudong": _l("Pudong"),
+    "jinshan": _l("Jinshan"),
+    "songjiang": _l("Songjiang"),
+    "qingpu": _l("Qingpu"),
+    "fengxian": _l("Fengxian"),
+    "chongming": _l("Chongming"),
+}
+
+COMMITMENTS = {
+    "network_quality": _l("Network quality"),
+    "billing_reminders": _l("Accurate usage and billing reminders"),
+    "roaming": _l("International roaming"),
+    "e_channels": _l("Convenient e-channels"),
+    "value_added_services": _l("Value-added-service management"),
+    "counter_service": _l("Counter service"),
+}
+
+CHANNELS = {
+    "store": _l("Store"),
+    "hotline": _l("Hotline"),
+    "website": _l("Website"),
+    "mobile_app": _l("Mobile app"),
+    "sms_bill": _l("SMS or bill notice"),
+    "field_technician": _l("Field technician"),
+    "other": _l("Other"),
+}
+
+TRIAL_KINDS = {
+    "business": _l("New business"),
+    "product": _l("New product"),
+    "service": _l("New service"),
+    "terminal": _l("New terminal"),
+}
+
+TRIAL_STATUSES = {
+    "draft": _l("Draft"),
+    "recruiting": _l("Recruiting"),
+    "running": _l("Running"),
+    "closed": _l("Closed"),
+}
+# The only moves a trial's status may make.
+TRIAL_TRANSITIONS = {
+    "draft": ("recruiting",),
+    "recruiting": ("running", "closed"),
+    "running": ("closed",),
+    "closed": (),
+}
+
+ENROLLMENT_STATUSES = {
+    "applied": _l("Applied"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+QUESTION_KINDS = {
+    "rating": _l("Rating 1-5"),
+    "nps": _l("NPS 0-10"),
+    "single": _l("Single choice"),
+    "multiple": _l("Multiple choice"),
+    "yesno": _l("Yes / no"),
+    "text": _l("Free text"),
+}
+CHOICE_QUESTION_KINDS = ("single", "multiple")
+
+EVALUATION_STATUSES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+}
+
+CONSULTATION_SUBJECTS = {
+    "business_policy": _l("Business policy"),
+    "product_policy": _l("Product policy"),
+    "service_standard": _l("Service standard"),
+}
+STANCES = {
+    "support": _l("Support"),
+    "support_with_changes": _l("Support with changes"),
+    "oppose": _l("Oppose"),
+}
+
+SEVERITIES = {
+    1: _l("1 - Minor"),
+    2: _l("2 - Moderate"),
+    3: _l("3 - Serious"),
+    4: _l("4 - Critical"),
+}
+
+# Statuses a submission moves through in the service office; members see them too.
+SUBMISSION_STATUSES = {
+    "new": _l("Received"),
+    "in_review": _l("In review"),
+    "linked": _l("Linked to an improvement"),
+    "duplicate": _l("Duplicate"),
+    "no_action": _l("No action"),
+}
+
+MEMBER_STATUSES = {
+    "active": _l("Active"),
+    "paused": _l("Paused"),
+}
+
+
+def choices(vocabulary: dict, blank=None) -> list[tuple[str, object]]:
+    """WTForms choices from a vocabulary, optionally led by a blank option."""
+    items = [(str(code), label) for code, label in vocabulary.items()]
+    if blank is not None:
+        items.insert(0, ("", blank))
+    return items

@@ -1,0 +1,6 @@
+"""Consultations on policies and service standards, and the members' opinions on them."""
+from flask import Blueprint
+
+bp = Blueprint("opinions", __name__, template_folder="templates")
+
+from portal.opinions import routes  # noqa: E402,F401

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.db import Base, UTCDateTime, utcnow
+
+
+class Trial(Base):
+    """A new business, product, service or terminal that panel members try and evaluate."""
+
+    __tablename__ = "trials"
+    __table_args__ = (
+        CheckConstraint("kind IN ('business','product','service','terminal')", name="kind"),
+        CheckConstraint("status IN ('draft','recruiting','running','closed')", name="status"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
+        Index("ix_trials_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    # Markdown as typed; rendered and sanitized on output (portal.text.render_markdown).
+    description: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False)
+    enrollment_opens_on: Mapped[date] = mapped_column(Date)
+    enrollment_closes_on: Mapped[date] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    segments: Mapped[list[TrialSegment]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan", lazy="selectin"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan", order_by="Question.position"
+    )
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def segment_codes(self) -> list[str]:
+        return sorted(s.segment for s in self.segments)
+
+
+class TrialSegment(Base):
+    """A segment a trial is open to (a row per segment, so members' lists filter by index)."""
+
+    __tablename__ = "trial_segments"
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+    trial: Mapped[Trial] = relationship(back_populates="segments")
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('rating','nps','single','multiple','yesno','text')", name="kind"
+        ),
+        Index("ix_questions_trial_position", "trial_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    prompt: Mapped[str] = mapped_column(String(500))
+    help_text: Mapped[str] = mapped_column(String(500), default="")
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The options of a single or multiple choice question, in display order.
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    trial: Mapped[Trial] = relationship(back_populates="questions")
+
+
+class Enrollment(Base):
+    """A member's application to a trial and what became of it."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "member_id"),
+        CheckConstraint(
+            "status IN ('applied','accepted','declined','withdrawn')", name="status"
+        ),
+        Index("ix_enrollments_trial_status", "trial_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="applied")
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    trial: Mapped[Trial] = relationship()
+    member: Mapped[User] = relationship(foreign_keys=[member_id])
+
+
+class Evaluation(Base):
+    """One member's structured evaluation of one trial: a working copy plus submitted versions."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "member_id"),
+        CheckConstraint("status IN ('draft','submitted')", name="status"),
+        CheckConstraint(
+            "triage_status IN ('new','in_review','linked','duplicate','no_action')",
+            name="triage_status",
+        ),
+        Index("ix_evaluations_trial_status", "trial_id", "status"),
+        Index("ix_evaluations_submitted_at", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # How many times it has been submitted; each submission is kept in evaluation_versions.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    triage_status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    trial: Mapped[Trial] = relationship()
+    member: Mapped[User] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan"
+    )
+    versions: Mapped[list[EvaluationVersion]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan",
+        order_by="EvaluationVersion.version",
+    )
+
+
+class Answer(Base):
+    """The current answer to one question. Numbers (rating, NPS, yes=1/no=0) go in `number`,
+    a single choice or free text in `text`, the options picked in a multiple choice in `choices`,
+    so statistics can aggregate in SQL."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("evaluation_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    number: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+
+class EvaluationVersion(Base):
+    """A frozen copy of an evaluation as it was submitted, so amendments never erase history."""
+
+    __tablename__ = "evaluation_versions"
+    __table_args__ = (UniqueConstraint("evaluation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # {question_id: {"prompt": ..., "kind": ..., "number"|"text"|"choices": ...}}
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="versions")

@@ -1,0 +1,102 @@
+"""Builders for test data. Each takes the test's session, commits, and returns the object."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from portal.accounts.models import User
+from portal.gaps.models import ServiceGapReport
+from portal.opinions.models import Consultation
+from portal.trials.models import Enrollment, Evaluation, Question, Trial, TrialSegment
+
+PASSWORD = "correct-horse-7"
+# Hashing is slow on purpose; hash the shared test password once.
+_PASSWORD_HASH = generate_password_hash(PASSWORD)
+_seq = itertools.count(1)
+
+
+def today() -> date:
+    return date.today()
+
+
+def make_user(s: Session, role: str = "member", **fields) -> User:
+    n = next(_seq)
+    values = dict(email=f"{role}{n}@example.com", name=f"{role.title()} {n}", role=role)
+    if role == "member":
+        values.update(segment="mobile", district="xuhui", phone="13800000000")
+    values.update(fields)
+    user = User(password_hash=_PASSWORD_HASH, **values)
+    s.add(user)
+    s.commit()
+    return user
+
+
+def make_trial(s: Session, segments=("mobile",), status: str = "recruiting", questions=None,
+               **fields) -> Trial:
+    """A trial open now, with its enrollment window around today. `questions` is a list of
+    dicts of Question fields; by default one rating, one NPS and one optional free-text question."""
+    t = today()
+    values = dict(
+        kind="product", title=f"Trial {next(_seq)}", description="A new **5G** plan.",
+        capacity=10, auto_accept=False,
+        enrollment_opens_on=t - timedelta(days=3), enrollment_closes_on=t + timedelta(days=10),
+        starts_on=t - timedelta(days=1), ends_on=t + timedelta(days=30), status=status,
+    )
+    values.update(fields)
+    trial = Trial(**values)
+    trial.segments = [TrialSegment(segment=code) for code in segments]
+    if questions is None:
+        questions = [
+            dict(kind="rating", prompt="How easy was it to set up?"),
+            dict(kind="nps", prompt="How likely are you to recommend it?"),
+            dict(kind="text", prompt="Anything else?", required=False),
+        ]
+    trial.questions = [
+        Question(position=i, **{"required": True, "options": [], **q}) for i, q in enumerate(questions)
+    ]
+    s.add(trial)
+    s.commit()
+    return trial
+
+
+def make_enrollment(s: Session, trial: Trial, member: User, status: str = "accepted") -> Enrollment:
+    enrollment = Enrollment(trial_id=trial.id, member_id=member.id, status=status)
+    s.add(enrollment)
+    s.commit()
+    return enrollment
+
+
+def make_consultation(s: Session, status: str = "published", **fields) -> Consultation:
+    t = today()
+    values = dict(
+        subject="service_standard", title=f"Consultation {next(_seq)}",
+        body="Stores should answer within 10 minutes.",
+        opens_on=t - timedelta(days=2), closes_on=t + timedelta(days=12), status=status,
+    )
+    values.update(fields)
+    consultation = Consultation(**values)
+    s.add(consultation)
+    s.commit()
+    return consultation
+
+
+def make_gap_report(s: Session, member: User, **fields) -> ServiceGapReport:
+    values = dict(
+        member_id=member.id, channel="store", commitment="counter_service", district="xuhui",
+        place="Xujiahui store", occurred_at=datetime.now(timezone.utc) - timedelta(days=1),
+        severity=2, title=f"Long queue {next(_seq)}", description="Waited 40 minutes.",
+    )
+    values.update(fields)
+    report = ServiceGapReport(**values)
+    s.add(report)
+    s.commit()
+    return report
+
+
+__all__ = [
+    "PASSWORD", "make_consultation", "make_enrollment", "make_gap_report", "make_trial",
+    "make_user", "Evaluation",
+]

@@ -1,0 +1,49 @@
+"""The application as a whole: health check, security headers, errors, language."""
+from tests.conftest import login
+
+
+def test_health_reports_database_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_reports_unreachable_database(tmp_path):
+    from portal import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script(client, member):
+    login(client, member)
+    page = client.get("/").get_data(as_text=True)
+    assert "<script>" not in page and "onclick=" not in page
+
+
+def test_session_cookie_is_httponly_and_lax(client, member):
+    response = login(client, member)
+    cookie = response.headers.get("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_chinese_is_the_default_language(app, member):
+    client = app.test_client()  # no language chosen
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page
+
+
+def test_post_without_csrf_token_is_refused(client, member):
+    response = client.post("/login", data={"email": member.email, "password": "x"}, csrf=False)
+    assert response.status_code == 400
