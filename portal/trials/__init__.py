@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("trials", __name__, template_folder="templates")
 
-from portal.trials import routes  # noqa: E402,F401
+from portal.trials import evaluations, routes  # noqa: E402,F401

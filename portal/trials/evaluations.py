@@ -1,0 +1,1 @@
+"""Members filling in a trial's questionnaire; staff reading one evaluation."""
