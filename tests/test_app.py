@@ -47,3 +47,26 @@ def test_chinese_is_the_default_language(app, member):
 def test_post_without_csrf_token_is_refused(client, member):
     response = client.post("/login", data={"email": member.email, "password": "x"}, csrf=False)
     assert response.status_code == 400
+
+
+def test_language_choice_sticks_to_the_user(app, member, dbs):
+    client = app.test_client()
+    login(client, member)
+    client.post("/language/en", data={"next": "/"})
+    dbs.expire_all()
+    assert dbs.get(type(member), member.id).locale == "en"
+    client.post("/logout")
+    fresh = app.test_client()  # another browser: nothing in its session
+    login(fresh, member)
+    assert 'lang="en"' in fresh.get("/").get_data(as_text=True)
+
+
+def test_language_switch_refuses_foreign_redirects(client):
+    response = client.post("/language/en", data={"next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_unknown_page_is_a_404_in_the_layout(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
