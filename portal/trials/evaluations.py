@@ -1,23 +1,119 @@
 """Members filling in a trial's questionnaire; staff reading evaluations."""
-from flask import abort
+from __future__ import annotations
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.db import db
 from portal.security import member_required, roles_required
 from portal.trials import bp
+from portal.trials import evaluation_forms as forms
+from portal.trials import evaluation_services as services
+from portal.trials.models import Trial
+
+
+def _member_page(trial, evaluation, *, values=None, errors=None, refused=None, status=200):
+    questions = trial.questions
+    if values is None:
+        values = services.form_values(questions, services.stored_values(evaluation))
+    closed_view = None
+    if trial.status == "closed" and evaluation is not None:
+        if evaluation.version:
+            closed_view = services.shown_answers(evaluation.versions[-1].answers)
+        else:
+            closed_view = services.shown_answers(
+                services.snapshot(questions, services.stored_values(evaluation))
+            )
+    return render_template(
+        "trials/evaluation_form.html",
+        trial=trial, evaluation=evaluation, questions=questions, values=values,
+        errors=errors or {}, refusal=refused or services.refusal(trial), closed_view=closed_view,
+        unsubmitted=services.has_unsubmitted_changes(evaluation, questions),
+        field_name=services.field_name, forms=forms, text_max=services.TEXT_MAX_LENGTH,
+    ), status
 
 
 @bp.route("/trials/<int:trial_id>/evaluation", methods=["GET", "POST"])
 @member_required
 def evaluation_form(trial_id: int):
-    abort(404)
+    trial = services.member_trial(trial_id, current_user)
+    if trial is None:
+        abort(404)
+    if request.method == "GET":
+        return _member_page(trial, services.member_evaluation(trial, current_user))
+
+    submitting = forms.requested_action(request.form) == forms.ACTION_SUBMIT
+    try:
+        if submitting:
+            evaluation = services.submit_evaluation(trial, current_user, request.form)
+        else:
+            evaluation = services.save_draft(trial, current_user, request.form)
+    except services.InvalidAnswers as exc:
+        flash(_("Your answers were not saved. Please correct the marked questions."), "error")
+        return _member_page(
+            trial, services.member_evaluation(trial, current_user),
+            values=services.typed_values(trial.questions, request.form), errors=exc.errors, status=422,
+        )
+    except services.EvaluationRefused as exc:
+        db.rollback()
+        db.expire_all()
+        trial = services.member_trial(trial_id, current_user)
+        if trial is None:
+            abort(404)
+        flash(_("Nothing was saved."), "error")
+        return _member_page(
+            trial, services.member_evaluation(trial, current_user),
+            values=services.typed_values(trial.questions, request.form), refused=str(exc), status=409,
+        )
+
+    if submitting:
+        flash(_("Thank you: version %(version)s of your evaluation was submitted.",
+                version=evaluation.version), "success")
+    elif evaluation.version:
+        flash(_("Your changes were saved as a draft. Submitted version %(version)s stays as it was "
+                "until you submit again.", version=evaluation.version), "success")
+    else:
+        flash(_("Your draft was saved. Submit it when your answers are complete."), "success")
+    return redirect(url_for("trials.evaluation_form", trial_id=trial.id))
+
+
+@bp.get("/trials/<int:trial_id>/evaluation/versions/<int:number>")
+@member_required
+def evaluation_version(trial_id: int, number: int):
+    trial = services.member_trial(trial_id, current_user)
+    if trial is None:
+        abort(404)
+    version = services.member_version(trial, current_user, number)
+    if version is None:
+        abort(404)
+    return render_template(
+        "trials/evaluation_version.html", trial=trial, version=version,
+        answers=services.shown_answers(version.answers),
+    )
 
 
 @bp.get("/staff/trials/<int:trial_id>/evaluations")
 @roles_required("product", "office", "admin")
 def staff_evaluations(trial_id: int):
-    abort(404)
+    trial = db.get(Trial, trial_id)
+    if trial is None:
+        abort(404)
+    page = services.submitted_evaluations(trial)
+    return render_template("trials/evaluation_staff_list.html", trial=trial, page=page)
 
 
 @bp.get("/staff/evaluations/<int:evaluation_id>")
 @roles_required("product", "office", "admin")
 def staff_evaluation(evaluation_id: int):
-    abort(404)
+    evaluation = services.staff_evaluation(evaluation_id)
+    if evaluation is None:
+        abort(404)
+    number = request.args.get("version", type=int) or evaluation.version
+    version = next((v for v in evaluation.versions if v.version == number), None)
+    if version is None:
+        abort(404)
+    return render_template(
+        "trials/evaluation_staff_detail.html", evaluation=evaluation, trial=evaluation.trial,
+        member=evaluation.member, version=version, answers=services.shown_answers(version.answers),
+    )

@@ -1,0 +1,463 @@
+"""A member's evaluation of a trial: answer validation, drafts, submissions and their versions.
+
+Rules:
+- Only a member whose enrollment is accepted may evaluate, and only while the trial runs.
+- One evaluation per member and trial. Its `answers` are the working copy the member edits;
+  every Submit freezes the working copy into a new `EvaluationVersion` (1, 2, ...) and bumps
+  `Evaluation.version`. "Save draft" only stores the working copy: on an evaluation that was
+  already submitted it leaves the status, version and every submitted version unchanged.
+- Staff read submitted versions only, never the unsubmitted working copy.
+- Every answer is validated here, server-side, by type and range; on any error nothing is saved.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import User
+from portal.db import db, utcnow
+from portal.pagination import Page, paginate
+from portal.trials.models import Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial
+
+TEXT_MAX_LENGTH = 2000
+SCALES = {"rating": (1, 5), "nps": (0, 10)}
+YES_NO = ("yes", "no")
+# A submitted evaluation is flagged for staff when any rating or NPS answer is this low.
+LOW_SCORE = {"rating": 2, "nps": 6}
+STAFF_PER_PAGE = 20
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+# A clean answer: int (rating, NPS), "yes"/"no", an option (single), the options picked in the
+# questionnaire's order (multiple), a text; None when the question is left unanswered.
+AnswerValue = int | str | list[str] | None
+
+
+class EvaluationRefused(Exception):
+    """The member may not change this evaluation now; str(exc) says why, in their language."""
+
+
+class InvalidAnswers(Exception):
+    """Some answers failed validation; `errors` maps question ids to a message each."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def field_name(question: Question) -> str:
+    """The name of a question's input in the questionnaire form."""
+    return f"q-{question.id}"
+
+
+def _getlist(form: Mapping[str, Any], name: str) -> list[str]:
+    if hasattr(form, "getlist"):
+        return [str(v) for v in form.getlist(name)]
+    value = form.get(name)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def _clean_text(value: str) -> str:
+    # Browsers send line breaks as CRLF; NUL cannot be stored in PostgreSQL text.
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def _validate_one(question: Question, raw: list[str]) -> tuple[AnswerValue, str | None]:
+    kind = question.kind
+    if kind == "multiple":
+        picked = [v for v in raw if v.strip() != ""]
+        if not picked:
+            return None, None
+        if len(set(picked)) != len(picked):
+            return None, _("Each option can be chosen only once.")
+        options = list(question.options or [])
+        if any(v not in options for v in picked):
+            return None, _("Please choose only among the options offered.")
+        chosen = set(picked)
+        return [o for o in options if o in chosen], None
+
+    given = [v for v in raw if v.strip() != ""]
+    if not given:
+        return None, None
+    if len(given) > 1:
+        return None, _("Please give only one answer.")
+    value = given[0]
+
+    if kind in SCALES:
+        low, high = SCALES[kind]
+        text = value.strip()
+        if not _WHOLE_NUMBER.fullmatch(text):
+            return None, _("Please choose a whole number from %(low)s to %(high)s.", low=low, high=high)
+        number = int(text) if len(text) <= 6 else high + 1
+        if not low <= number <= high:
+            return None, _("%(value)s is out of range: please choose from %(low)s to %(high)s.",
+                           value=text, low=low, high=high)
+        return number, None
+    if kind == "yesno":
+        if value.strip() not in YES_NO:
+            return None, _("Please answer yes or no.")
+        return value.strip(), None
+    if kind == "single":
+        if value not in (question.options or []):
+            return None, _("Please choose one of the options offered.")
+        return value, None
+    if kind == "text":
+        text = _clean_text(value)
+        if not text:
+            return None, None
+        if len(text) > TEXT_MAX_LENGTH:
+            return None, _("Please keep your answer to at most %(max)s characters (it has %(length)s).",
+                           max=TEXT_MAX_LENGTH, length=len(text))
+        return text, None
+    return None, _("This question cannot be answered.")
+
+
+def validate_answers(
+    questions: list[Question], form: Mapping[str, Any], submitting: bool = False
+) -> tuple[dict[int, AnswerValue], dict[int, str]]:
+    """Check the raw form (a MultiDict, names `q-<question id>`) against `questions`.
+
+    Returns the clean answers (every question's id, None for unanswered) and an error message
+    per question id. Values are always checked by type and range; required questions must be
+    answered only when `submitting`. Inputs for questions not in `questions` (another trial's
+    ids, made-up names) are ignored: only this questionnaire's questions are read.
+    """
+    clean: dict[int, AnswerValue] = {}
+    errors: dict[int, str] = {}
+    for question in questions:
+        value, error = _validate_one(question, _getlist(form, field_name(question)))
+        if error is None and value is None and submitting and question.required:
+            error = _("Please answer this question before you submit.")
+        if error is not None:
+            errors[question.id] = error
+        clean[question.id] = value
+    return clean, errors
+
+
+def typed_values(questions: list[Question], form: Mapping[str, Any]) -> dict[int, str | list[str]]:
+    """What the member typed or picked, to show the form again exactly as it was sent."""
+    values: dict[int, str | list[str]] = {}
+    for question in questions:
+        raw = _getlist(form, field_name(question))
+        if question.kind == "multiple":
+            values[question.id] = raw
+        else:
+            values[question.id] = next((v for v in raw if v.strip() != ""), "")
+    return values
+
+
+def form_values(questions: list[Question], clean: Mapping[int, AnswerValue]) -> dict[int, str | list[str]]:
+    """Clean answers in the shape of `typed_values`, to prefill the form."""
+    values: dict[int, str | list[str]] = {}
+    for question in questions:
+        value = clean.get(question.id)
+        if question.kind == "multiple":
+            values[question.id] = list(value or [])
+        else:
+            values[question.id] = "" if value is None else str(value)
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage shapes
+
+
+def _columns(kind: str, value: AnswerValue) -> dict[str, Any]:
+    """An answer in the columns of `Answer`: numbers for rating, NPS and yes(1)/no(0)."""
+    cols: dict[str, Any] = {"number": None, "text": None, "choices": None}
+    if value is None:
+        return cols
+    if kind in SCALES:
+        cols["number"] = int(value)  # type: ignore[arg-type]
+    elif kind == "yesno":
+        cols["number"] = 1 if value == "yes" else 0
+    elif kind == "multiple":
+        cols["choices"] = list(value)  # type: ignore[arg-type]
+    else:
+        cols["text"] = str(value)
+    return cols
+
+
+def _value(kind: str, number: int | None, text: str | None, choices: list[str] | None) -> AnswerValue:
+    if kind in SCALES:
+        return number
+    if kind == "yesno":
+        return None if number is None else ("yes" if number else "no")
+    if kind == "multiple":
+        return list(choices) if choices else None
+    return text
+
+
+def stored_values(evaluation: Evaluation | None) -> dict[int, AnswerValue]:
+    """The working copy's answers by question id."""
+    if evaluation is None:
+        return {}
+    return {
+        a.question_id: _value(a.question.kind, a.number, a.text, a.choices) for a in evaluation.answers
+    }
+
+
+def snapshot(questions: list[Question], clean: Mapping[int, AnswerValue]) -> dict[str, Any]:
+    """A frozen copy of the answers, with each question as it was asked (prompt, kind, options),
+    so later edits of the questionnaire never change what a version shows."""
+    return {
+        str(q.id): {
+            "position": q.position, "prompt": q.prompt, "kind": q.kind, "required": q.required,
+            "options": list(q.options or []), **_columns(q.kind, clean.get(q.id)),
+        }
+        for q in questions
+    }
+
+
+@dataclass
+class ShownAnswer:
+    """One question and its answer, for the read-only pages."""
+
+    prompt: str
+    kind: str
+    value: AnswerValue
+    low: bool
+
+
+def shown_answers(frozen: Mapping[str, Any]) -> list[ShownAnswer]:
+    """A snapshot's answers in the questionnaire's order."""
+    entries = sorted(frozen.items(), key=lambda item: (item[1].get("position", 0), int(item[0])))
+    shown = []
+    for _qid, entry in entries:
+        kind = entry.get("kind", "text")
+        value = _value(kind, entry.get("number"), entry.get("text"), entry.get("choices"))
+        low = kind in LOW_SCORE and value is not None and value <= LOW_SCORE[kind]  # type: ignore[operator]
+        shown.append(ShownAnswer(entry.get("prompt", ""), kind, value, low))
+    return shown
+
+
+def is_low_score(frozen: Mapping[str, Any]) -> bool:
+    """True when any rating is 2 or less or any NPS 6 or less."""
+    return any(a.low for a in shown_answers(frozen))
+
+
+# ---------------------------------------------------------------------------------------------
+# Member side
+
+
+def member_trial(trial_id: int, member: User) -> Trial | None:
+    """The trial, if `member` may evaluate it: enrolled and accepted, and the trial published."""
+    return db.scalar(
+        select(Trial)
+        .join(Enrollment, and_(Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id))
+        .where(Trial.id == trial_id, Enrollment.status == "accepted", Trial.status != "draft")
+        .options(selectinload(Trial.questions))
+    )
+
+
+def member_evaluation(trial: Trial, member: User) -> Evaluation | None:
+    return db.scalar(
+        select(Evaluation)
+        .where(Evaluation.trial_id == trial.id, Evaluation.member_id == member.id)
+        .options(
+            selectinload(Evaluation.answers).selectinload(Answer.question),
+            selectinload(Evaluation.versions),
+        )
+    )
+
+
+def refusal(trial: Trial) -> str | None:
+    """Why the evaluation of `trial` cannot be changed now, or None while the trial runs."""
+    return _refusal(trial.status)
+
+
+def _refusal(status: str) -> str | None:
+    if status == "running":
+        return None
+    if status == "closed":
+        return _("This trial is closed: your evaluation can no longer be changed.")
+    return _("The evaluation opens when the trial starts running.")
+
+
+def has_unsubmitted_changes(evaluation: Evaluation | None, questions: list[Question]) -> bool:
+    """True when the working copy differs from the last submitted version."""
+    if evaluation is None or not evaluation.version:
+        return False
+    latest = evaluation.versions[-1].answers
+    current = snapshot(questions, stored_values(evaluation))
+    fields = ("number", "text", "choices")
+    return any(
+        {f: entry.get(f) for f in fields} != {f: (latest.get(qid) or {}).get(f) for f in fields}
+        for qid, entry in current.items()
+    )
+
+
+def _locked_working_copy(trial: Trial, member: User) -> Evaluation:
+    """The member's evaluation of `trial`, created if needed, with the rows it needs re-checked:
+    enrollment still accepted and trial still running (another request may have closed it)."""
+    current = db.scalar(
+        select(Trial.status)
+        .join(Enrollment, and_(Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id))
+        .where(Trial.id == trial.id, Enrollment.status == "accepted")
+    )
+    if current is None:
+        raise EvaluationRefused(_("You are not taking part in this trial."))
+    if current != "running":
+        raise EvaluationRefused(_refusal(current))
+    evaluation = db.scalar(
+        select(Evaluation)
+        .where(Evaluation.trial_id == trial.id, Evaluation.member_id == member.id)
+        .with_for_update()
+        .options(selectinload(Evaluation.answers))
+    )
+    if evaluation is None:
+        evaluation = Evaluation(trial_id=trial.id, member_id=member.id, status="draft", version=0)
+        db.add(evaluation)
+        evaluation.answers = []
+    return evaluation
+
+
+def _store_answers(evaluation: Evaluation, questions: list[Question], clean: Mapping[int, AnswerValue]) -> None:
+    known = {q.id for q in questions}
+    if not set(clean) <= known:
+        raise ValueError("answers given for questions outside this questionnaire")
+    existing = {a.question_id: a for a in evaluation.answers}
+    for question in questions:
+        value = clean.get(question.id)
+        answer = existing.get(question.id)
+        if value is None:
+            if answer is not None:
+                evaluation.answers.remove(answer)
+            continue
+        if answer is None:
+            answer = Answer(question_id=question.id)
+            evaluation.answers.append(answer)
+        for column, stored in _columns(question.kind, value).items():
+            setattr(answer, column, stored)
+
+
+def _one_transaction(work: Callable[[], Evaluation]) -> Evaluation:
+    """Run `work` and commit once; on any failure roll everything back."""
+    try:
+        evaluation = work()
+        db.commit()
+    except IntegrityError:
+        # Another request created the evaluation or the same version at the same moment.
+        db.rollback()
+        raise EvaluationRefused(
+            _("Your evaluation was being saved from another window at the same time. Please try again.")
+        ) from None
+    except Exception:
+        db.rollback()
+        raise
+    return evaluation
+
+
+def _validated(trial: Trial, form: Mapping[str, Any], submitting: bool) -> dict[int, AnswerValue]:
+    clean, errors = validate_answers(trial.questions, form, submitting=submitting)
+    if errors:
+        raise InvalidAnswers(errors)
+    return clean
+
+
+def save_draft(trial: Trial, member: User, form: Mapping[str, Any]) -> Evaluation:
+    """Store the working copy, complete or not (still checked by type and range).
+
+    A draft of an evaluation already submitted keeps its status and version: the changes
+    become a new version only when submitted. Raises InvalidAnswers or EvaluationRefused,
+    having saved nothing.
+    """
+
+    def work() -> Evaluation:
+        clean = _validated(trial, form, submitting=False)
+        evaluation = _locked_working_copy(trial, member)
+        _store_answers(evaluation, trial.questions, clean)
+        return evaluation
+
+    return _one_transaction(work)
+
+
+def submit_evaluation(trial: Trial, member: User, form: Mapping[str, Any]) -> Evaluation:
+    """Store the working copy and freeze it as the next version; every required question must
+    be answered. Raises InvalidAnswers or EvaluationRefused, having saved nothing."""
+
+    def work() -> Evaluation:
+        clean = _validated(trial, form, submitting=True)
+        evaluation = _locked_working_copy(trial, member)
+        _store_answers(evaluation, trial.questions, clean)
+        now = utcnow()
+        evaluation.status = "submitted"
+        evaluation.version = (evaluation.version or 0) + 1
+        evaluation.submitted_at = now
+        db.add(EvaluationVersion(
+            evaluation=evaluation, version=evaluation.version, submitted_at=now,
+            answers=snapshot(trial.questions, clean),
+        ))
+        return evaluation
+
+    return _one_transaction(work)
+
+
+def member_version(trial: Trial, member: User, number: int) -> EvaluationVersion | None:
+    """Version `number` of the member's own evaluation of `trial` (None for anyone else's)."""
+    return db.scalar(
+        select(EvaluationVersion)
+        .join(Evaluation, Evaluation.id == EvaluationVersion.evaluation_id)
+        .where(
+            Evaluation.trial_id == trial.id, Evaluation.member_id == member.id,
+            EvaluationVersion.version == number,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff side
+
+
+@dataclass
+class SubmittedEvaluation:
+    """A row of the staff list: the evaluation, its member and its latest submitted version."""
+
+    evaluation: Evaluation
+    member: User
+    latest: EvaluationVersion
+
+    @property
+    def low_score(self) -> bool:
+        return is_low_score(self.latest.answers)
+
+
+def submitted_evaluations(trial: Trial, per_page: int = STAFF_PER_PAGE) -> Page:
+    """A page of a trial's submitted evaluations, newest first; two queries whatever the size."""
+    stmt = (
+        select(Evaluation, User, EvaluationVersion)
+        .join(User, User.id == Evaluation.member_id)
+        .join(EvaluationVersion, and_(
+            EvaluationVersion.evaluation_id == Evaluation.id,
+            EvaluationVersion.version == Evaluation.version,
+        ))
+        .where(Evaluation.trial_id == trial.id, Evaluation.status == "submitted")
+        .order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc())
+    )
+    page = paginate(stmt, per_page=per_page, scalars=False)
+    page.items = [SubmittedEvaluation(*row) for row in page.items]
+    return page
+
+
+def staff_evaluation(evaluation_id: int) -> Evaluation | None:
+    """A submitted evaluation with its trial, member and versions (None if never submitted)."""
+    return db.scalar(
+        select(Evaluation)
+        .where(Evaluation.id == evaluation_id, Evaluation.version > 0)
+        .options(
+            selectinload(Evaluation.versions), selectinload(Evaluation.trial),
+            selectinload(Evaluation.member),
+        )
+    )
