@@ -4,7 +4,18 @@ Codes are stored in the database; labels are lazy so they render in the viewer's
 """
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from flask_babel import lazy_gettext as _l
+
+# The operator and its members are in Shanghai: "today" for windows and deadlines is Shanghai's.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai_today() -> date:
+    return datetime.now(SHANGHAI).date()
+
 
 ROLES = {
     "member": _l("Panel member"),
