@@ -456,6 +456,7 @@ def test_pages_render_in_chinese(dbs, client, member, trial):
 # --- the domain functions directly -------------------------------------------------------------------
 
 def test_a_simultaneous_first_save_is_refused_cleanly(app, dbs, member, trial, monkeypatch):
+    from flask import session
     from werkzeug.datastructures import MultiDict
 
     from portal.db import db
@@ -474,6 +475,7 @@ def test_a_simultaneous_first_save_is_refused_cleanly(app, dbs, member, trial, m
 
     monkeypatch.setattr(services, "_locked_working_copy", as_if_not_there_yet)
     with app.test_request_context():
+        session["lang"] = "en"  # the message is matched in English; the default is Chinese
         t = services.member_trial(trial.id, db.get(type(member), member.id))
         with pytest.raises(services.EvaluationRefused, match="another window"):
             services.submit_evaluation(t, db.get(type(member), member.id),

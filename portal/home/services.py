@@ -1,0 +1,130 @@
+"""What the start page shows: a member's latest trials, evaluations, reports and opinions, or
+the staff overview's counts. A fixed number of queries whatever the amount of data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
+
+from portal import domain
+from portal.accounts.models import User
+from portal.db import db
+from portal.gaps.models import ServiceGapReport
+from portal.opinions.models import Consultation, Opinion
+from portal.trials.models import Enrollment, Evaluation, Trial
+
+# How many of each the member home shows; the rest is on each area's own list.
+LATEST = 5
+
+
+@dataclass
+class Section:
+    """The latest few items of one kind, and how many there are in all."""
+
+    items: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self.total > len(self.items)
+
+
+@dataclass
+class MemberHome:
+    trials: Section
+    evaluations: Section
+    reports: Section
+    opinions: Section
+    # Trial ids the member has an evaluation for (among the trials shown).
+    evaluated_trial_ids: set[int] = field(default_factory=set)
+
+
+def _count(model, owner_column, member_id: int):
+    return select(func.count()).select_from(model).where(owner_column == member_id).scalar_subquery()
+
+
+def member_home(member: User, latest: int = LATEST) -> MemberHome:
+    """The member's latest enrollments, evaluations, gap reports and opinions: five queries."""
+    counts = db.execute(select(
+        _count(Enrollment, Enrollment.member_id, member.id),
+        _count(Evaluation, Evaluation.member_id, member.id),
+        _count(ServiceGapReport, ServiceGapReport.member_id, member.id),
+        _count(Opinion, Opinion.member_id, member.id),
+    )).one()
+    # Trials load their segments eagerly by default; the home never shows them.
+    trial_only = joinedload(Enrollment.trial).options(lazyload(Trial.segments))
+    enrollments = list(db.scalars(
+        select(Enrollment).where(Enrollment.member_id == member.id)
+        .options(trial_only)
+        .order_by(Enrollment.created_at.desc(), Enrollment.id.desc()).limit(latest)
+    ))
+    evaluations = list(db.scalars(
+        select(Evaluation).where(Evaluation.member_id == member.id)
+        .options(joinedload(Evaluation.trial).options(lazyload(Trial.segments)))
+        .order_by(Evaluation.updated_at.desc(), Evaluation.id.desc()).limit(latest)
+    ))
+    reports = list(db.scalars(
+        select(ServiceGapReport).where(ServiceGapReport.member_id == member.id)
+        .order_by(ServiceGapReport.created_at.desc(), ServiceGapReport.id.desc()).limit(latest)
+    ))
+    opinions = list(db.scalars(
+        select(Opinion).where(Opinion.member_id == member.id)
+        .options(joinedload(Opinion.consultation))
+        .order_by(Opinion.updated_at.desc(), Opinion.id.desc()).limit(latest)
+    ))
+    shown_trials = {e.trial_id for e in enrollments}
+    evaluated = set()
+    if shown_trials:
+        evaluated = set(db.scalars(
+            select(Evaluation.trial_id).where(
+                Evaluation.member_id == member.id, Evaluation.trial_id.in_(shown_trials)
+            )
+        ))
+    return MemberHome(
+        trials=Section(enrollments, counts[0]),
+        evaluations=Section(evaluations, counts[1]),
+        reports=Section(reports, counts[2]),
+        opinions=Section(opinions, counts[3]),
+        evaluated_trial_ids=evaluated,
+    )
+
+
+def can_evaluate(enrollment: Enrollment) -> bool:
+    """An accepted member of a running or closed trial has an evaluation page to open."""
+    return enrollment.status == "accepted" and enrollment.trial.status in ("running", "closed")
+
+
+def consultation_open(consultation: Consultation) -> bool:
+    today = domain.shanghai_today()
+    return (consultation.status == "published"
+            and consultation.opens_on <= today <= consultation.closes_on)
+
+
+@dataclass
+class StaffOverview:
+    recruiting_trials: int
+    running_trials: int
+    open_consultations: int
+    new_reports: int
+    new_opinions: int
+    new_evaluations: int
+
+
+def staff_overview() -> StaffOverview:
+    """A few counts for the staff landing page, in one query."""
+    today = domain.shanghai_today()
+
+    def count(model, *where):
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    row = db.execute(select(
+        count(Trial, Trial.status == "recruiting"),
+        count(Trial, Trial.status == "running"),
+        count(Consultation, Consultation.status == "published",
+              Consultation.opens_on <= today, Consultation.closes_on >= today),
+        count(ServiceGapReport, ServiceGapReport.status == "new"),
+        count(Opinion, Opinion.triage_status == "new"),
+        count(Evaluation, Evaluation.status == "submitted", Evaluation.triage_status == "new"),
+    )).one()
+    return StaffOverview(*row)
