@@ -1,16 +1,186 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from portal.opinions import bp
+from portal.db import db
+from portal.opinions import bp, services
+from portal.opinions.forms import (
+    ConsultationFilterForm,
+    ConsultationForm,
+    OpinionFilterForm,
+    OpinionForm,
+)
 from portal.security import member_required, roles_required
+
+STAFF = ("product", "office", "admin")
+
+
+# --- members -----------------------------------------------------------------------------
 
 
 @bp.get("/consultations")
 @member_required
 def member_list():
-    return render_template("base.html")
+    lists = services.member_consultations(current_user)
+    return render_template("opinions/member_list.html", lists=lists, services=services)
+
+
+@bp.get("/consultations/mine")
+@member_required
+def my_opinions():
+    page = services.my_opinions(current_user)
+    return render_template("opinions/my_opinions.html", page=page, services=services)
+
+
+@bp.route("/consultations/<int:consultation_id>", methods=["GET", "POST"])
+@member_required
+def member_detail(consultation_id: int):
+    consultation = services.member_consultation(consultation_id)
+    if consultation is None:
+        abort(404)
+    opinion = services.member_opinion(consultation, current_user)
+    form = OpinionForm(obj=opinion)
+    refusal = services.refusal(consultation)
+    status = 200
+    if request.method == "POST":
+        if refusal:
+            flash(refusal, "error")
+            status = 409
+        elif form.validate_on_submit():
+            try:
+                _saved, created = services.save_opinion(
+                    consultation, current_user, stance=form.stance.data, text=form.text.data,
+                )
+            except services.OpinionRefused as exc:
+                db.rollback()
+                flash(str(exc), "error")
+                status = 409
+            else:
+                if created:
+                    flash(_("Thank you: your opinion was sent."), "success")
+                else:
+                    flash(_("Your opinion was updated."), "success")
+                return redirect(url_for("opinions.member_detail", consultation_id=consultation_id))
+        else:
+            flash(_("Your opinion was not saved. Please correct the marked fields."), "error")
+            status = 422
+    return render_template(
+        "opinions/member_detail.html", consultation=consultation, opinion=opinion, form=form,
+        refusal=refusal, state=services.window_state(consultation), services=services,
+    ), status
+
+
+# --- staff -------------------------------------------------------------------------------
 
 
 @bp.get("/staff/consultations")
-@roles_required("product", "office", "admin")
+@roles_required(*STAFF)
 def staff_list():
-    return render_template("base.html")
+    filters = ConsultationFilterForm(request.args)
+    filters.validate()
+    page = services.staff_consultations(
+        subject=filters.subject.data, status=filters.status.data, window=filters.window.data,
+        search=filters.q.data if not filters.q.errors else None,
+    )
+    return render_template("opinions/staff_list.html", page=page, filters=filters,
+                           services=services)
+
+
+@bp.route("/staff/consultations/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def staff_new():
+    form = ConsultationForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                consultation = services.create_consultation(current_user, **_fields(form))
+            except services.ConsultationError as exc:
+                db.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(_("The consultation was saved as a draft. Publish it when it is ready."),
+                      "success")
+                return redirect(url_for("opinions.staff_detail", consultation_id=consultation.id))
+        else:
+            flash(_("The consultation was not saved. Please correct the marked fields."), "error")
+        return render_template("opinions/staff_form.html", form=form, consultation=None), 422
+    return render_template("opinions/staff_form.html", form=form, consultation=None)
+
+
+@bp.route("/staff/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def staff_edit(consultation_id: int):
+    consultation = _staff_consultation(consultation_id)
+    form = ConsultationForm(obj=consultation)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.update_consultation(consultation, **_fields(form))
+            except services.ConsultationError as exc:
+                db.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(_("The consultation was saved."), "success")
+                return redirect(url_for("opinions.staff_detail", consultation_id=consultation_id))
+        else:
+            flash(_("The consultation was not saved. Please correct the marked fields."), "error")
+        return render_template("opinions/staff_form.html", form=form,
+                               consultation=consultation), 422
+    return render_template("opinions/staff_form.html", form=form, consultation=consultation)
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/publish")
+@roles_required(*STAFF)
+def staff_publish(consultation_id: int):
+    consultation = _staff_consultation(consultation_id)
+    try:
+        services.publish(consultation)
+    except services.ConsultationError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The consultation is published. Members see it while its window is open."),
+              "success")
+    return redirect(url_for("opinions.staff_detail", consultation_id=consultation_id))
+
+
+@bp.post("/staff/consultations/<int:consultation_id>/unpublish")
+@roles_required(*STAFF)
+def staff_unpublish(consultation_id: int):
+    consultation = _staff_consultation(consultation_id)
+    try:
+        services.unpublish(consultation)
+    except services.ConsultationError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The consultation is back to draft; members no longer see it."), "success")
+    return redirect(url_for("opinions.staff_detail", consultation_id=consultation_id))
+
+
+@bp.get("/staff/consultations/<int:consultation_id>")
+@roles_required(*STAFF)
+def staff_detail(consultation_id: int):
+    consultation = _staff_consultation(consultation_id)
+    filters = OpinionFilterForm(request.args)
+    filters.validate()
+    counts = services.stance_counts(consultation)
+    page = services.consultation_opinions(consultation, stance=filters.stance.data)
+    return render_template(
+        "opinions/staff_detail.html", consultation=consultation, counts=counts, page=page,
+        filters=filters, state=services.window_state(consultation), services=services,
+    )
+
+
+def _staff_consultation(consultation_id: int):
+    consultation = services.get_consultation(consultation_id)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _fields(form: ConsultationForm) -> dict:
+    return dict(
+        subject=form.subject.data, title=form.title.data, body=form.body.data or "",
+        opens_on=form.opens_on.data, closes_on=form.closes_on.data,
+    )

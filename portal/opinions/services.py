@@ -1,0 +1,329 @@
+"""Consultations and opinions: the queries the pages show and the changes staff and members make.
+
+Windows are plain dates compared with Shanghai's today: a consultation is open from `opens_on`
+to `closes_on`, both days included.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal import domain
+from portal.accounts.models import User
+from portal.db import db
+from portal.opinions.models import Consultation, Opinion
+from portal.pagination import Page, paginate
+
+# Where a consultation's window stands today (computed, never stored).
+WINDOW_STATES = {
+    "upcoming": _l("Upcoming"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
+CONSULTATION_STATUSES = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+}
+OPINION_TEXT_MAX = 4000
+
+
+class ConsultationError(Exception):
+    """A change staff asked for that the rules refuse; the message is translated."""
+
+
+class OpinionRefused(Exception):
+    """A member's opinion that cannot be saved now; the message is translated."""
+
+
+def today() -> date:
+    return domain.shanghai_today()
+
+
+def window_state(consultation: Consultation, on: date | None = None) -> str:
+    on = on or today()
+    if on < consultation.opens_on:
+        return "upcoming"
+    if on > consultation.closes_on:
+        return "closed"
+    return "open"
+
+
+def _window_condition(state: str, on: date):
+    if state == "upcoming":
+        return Consultation.opens_on > on
+    if state == "closed":
+        return Consultation.closes_on < on
+    return and_(Consultation.opens_on <= on, Consultation.closes_on >= on)
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+@dataclass
+class StanceCounts:
+    support: int = 0
+    support_with_changes: int = 0
+    oppose: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.support + self.support_with_changes + self.oppose
+
+
+def _stance_count_columns():
+    return [
+        func.count(Opinion.id).label("total"),
+        *(
+            func.coalesce(func.sum(case((Opinion.stance == code, 1), else_=0)), 0).label(code)
+            for code in domain.STANCES
+        ),
+    ]
+
+
+@dataclass
+class ConsultationRow:
+    consultation: Consultation
+    counts: StanceCounts
+    state: str
+
+
+def staff_consultations(subject: str | None = None, status: str | None = None,
+                        window: str | None = None, search: str | None = None) -> Page:
+    """Consultations with their opinion counts, newest first: one query for the rows and their
+    counts (a grouped subquery joined in), one for the total."""
+    counts = (
+        select(Opinion.consultation_id, *_stance_count_columns())
+        .group_by(Opinion.consultation_id)
+        .subquery()
+    )
+    stmt = (
+        select(Consultation, counts.c.support, counts.c.support_with_changes, counts.c.oppose)
+        .outerjoin(counts, counts.c.consultation_id == Consultation.id)
+        .options(joinedload(Consultation.created_by))
+        .order_by(Consultation.opens_on.desc(), Consultation.id.desc())
+    )
+    if subject in domain.CONSULTATION_SUBJECTS:
+        stmt = stmt.where(Consultation.subject == subject)
+    if status in CONSULTATION_STATUSES:
+        stmt = stmt.where(Consultation.status == status)
+    if window in WINDOW_STATES:
+        stmt = stmt.where(_window_condition(window, today()))
+    search = (search or "").strip()
+    if search:
+        stmt = stmt.where(or_(
+            Consultation.title.icontains(search, autoescape=True),
+            Consultation.body.icontains(search, autoescape=True),
+        ))
+    page = paginate(stmt, scalars=False)
+    on = today()
+    page.items = [
+        ConsultationRow(
+            consultation=c,
+            counts=StanceCounts(support or 0, changes or 0, oppose or 0),
+            state=window_state(c, on),
+        )
+        for c, support, changes, oppose in page.items
+    ]
+    return page
+
+
+def get_consultation(consultation_id: int) -> Consultation | None:
+    return db.scalar(
+        select(Consultation).options(joinedload(Consultation.created_by))
+        .where(Consultation.id == consultation_id)
+    )
+
+
+def stance_counts(consultation: Consultation) -> StanceCounts:
+    row = db.execute(
+        select(*_stance_count_columns()).where(Opinion.consultation_id == consultation.id)
+    ).one()
+    return StanceCounts(row.support or 0, row.support_with_changes or 0, row.oppose or 0)
+
+
+def consultation_opinions(consultation: Consultation, stance: str | None = None) -> Page:
+    stmt = (
+        select(Opinion).options(joinedload(Opinion.member))
+        .where(Opinion.consultation_id == consultation.id)
+        .order_by(Opinion.created_at.desc(), Opinion.id.desc())
+    )
+    if stance in domain.STANCES:
+        stmt = stmt.where(Opinion.stance == stance)
+    return paginate(stmt)
+
+
+def _check_window(opens_on: date, closes_on: date) -> None:
+    if closes_on < opens_on:
+        raise ConsultationError(_("The closing date cannot be before the opening date."))
+
+
+def create_consultation(author: User, *, subject: str, title: str, body: str,
+                        opens_on: date, closes_on: date) -> Consultation:
+    _check_window(opens_on, closes_on)
+    consultation = Consultation(
+        subject=subject, title=title.strip(), body=body or "", opens_on=opens_on,
+        closes_on=closes_on, status="draft", created_by_id=author.id,
+    )
+    db.add(consultation)
+    db.commit()
+    return consultation
+
+
+def update_consultation(consultation: Consultation, *, subject: str, title: str, body: str,
+                        opens_on: date, closes_on: date) -> Consultation:
+    """Text and window may change at any time, also once published."""
+    _check_window(opens_on, closes_on)
+    consultation.subject = subject
+    consultation.title = title.strip()
+    consultation.body = body or ""
+    consultation.opens_on = opens_on
+    consultation.closes_on = closes_on
+    db.commit()
+    return consultation
+
+
+def publish(consultation: Consultation) -> None:
+    if consultation.status != "draft":
+        raise ConsultationError(_("This consultation is already published."))
+    consultation.status = "published"
+    db.commit()
+
+
+def has_opinions(consultation: Consultation) -> bool:
+    return db.scalar(
+        select(func.count(Opinion.id)).where(Opinion.consultation_id == consultation.id)
+    ) > 0
+
+
+def unpublish(consultation: Consultation) -> None:
+    if consultation.status != "published":
+        raise ConsultationError(_("This consultation is not published."))
+    if has_opinions(consultation):
+        raise ConsultationError(
+            _("This consultation already has opinions, so it cannot be taken back to draft.")
+        )
+    consultation.status = "draft"
+    db.commit()
+
+
+# --- members -----------------------------------------------------------------------------
+
+
+def member_consultation(consultation_id: int) -> Consultation | None:
+    """A published consultation; drafts do not exist for members."""
+    return db.scalar(
+        select(Consultation)
+        .where(Consultation.id == consultation_id, Consultation.status == "published")
+    )
+
+
+def member_opinion(consultation: Consultation, member: User) -> Opinion | None:
+    return db.scalar(
+        select(Opinion)
+        .where(Opinion.consultation_id == consultation.id, Opinion.member_id == member.id)
+    )
+
+
+@dataclass
+class MemberConsultations:
+    open: list[tuple[Consultation, Opinion | None]]
+    upcoming: list[tuple[Consultation, Opinion | None]]
+    answered_closed: list[tuple[Consultation, Opinion]]
+
+
+def member_consultations(member: User) -> MemberConsultations:
+    """Published consultations with the member's own opinion (or None), in one query."""
+    on = today()
+    rows = db.execute(
+        select(Consultation, Opinion)
+        .outerjoin(Opinion, and_(Opinion.consultation_id == Consultation.id,
+                                 Opinion.member_id == member.id))
+        .where(Consultation.status == "published")
+        .where(or_(Consultation.closes_on >= on, Opinion.id.is_not(None)))
+        .order_by(Consultation.closes_on, Consultation.id)
+    ).all()
+    result = MemberConsultations(open=[], upcoming=[], answered_closed=[])
+    for consultation, opinion in rows:
+        state = window_state(consultation, on)
+        if state == "open":
+            result.open.append((consultation, opinion))
+        elif state == "upcoming":
+            result.upcoming.append((consultation, opinion))
+        else:
+            result.answered_closed.append((consultation, opinion))
+    result.upcoming.sort(key=lambda pair: (pair[0].opens_on, pair[0].id))
+    result.answered_closed.sort(key=lambda pair: (pair[0].closes_on, pair[0].id), reverse=True)
+    return result
+
+
+def my_opinions(member: User) -> Page:
+    return paginate(
+        select(Opinion).options(joinedload(Opinion.consultation))
+        .where(Opinion.member_id == member.id)
+        .order_by(Opinion.updated_at.desc(), Opinion.id.desc())
+    )
+
+
+def refusal(consultation: Consultation) -> str | None:
+    """Why an opinion cannot be given or changed today, or None while the consultation is open."""
+    state = window_state(consultation)
+    if state == "upcoming":
+        return _("This consultation opens on %(date)s. You can give your opinion from then on.",
+                 date=_format_date(consultation.opens_on))
+    if state == "closed":
+        return _("This consultation closed on %(date)s. Opinions can no longer be given or "
+                 "changed.", date=_format_date(consultation.closes_on))
+    return None
+
+
+def _format_date(value: date) -> str:
+    from flask_babel import format_date
+
+    return format_date(value)
+
+
+def _find_opinion(consultation_id: int, member_id: int) -> Opinion | None:
+    return db.scalar(
+        select(Opinion)
+        .where(Opinion.consultation_id == consultation_id, Opinion.member_id == member_id)
+    )
+
+
+def save_opinion(consultation: Consultation, member: User, *, stance: str, text: str) -> tuple[Opinion, bool]:
+    """Create the member's one opinion or change it, while the consultation is open.
+
+    Returns (opinion, created). Two requests racing to create it both succeed: the loser's
+    insert hits the unique constraint, is rolled back and becomes an update of the winner's row.
+    """
+    if consultation.status != "published":
+        raise OpinionRefused(_("This consultation is not open for opinions."))
+    reason = refusal(consultation)
+    if reason:
+        raise OpinionRefused(reason)
+    if stance not in domain.STANCES:
+        raise OpinionRefused(_("Please choose your stance."))
+    consultation_id, member_id = consultation.id, member.id
+    opinion = _find_opinion(consultation_id, member_id)
+    created = opinion is None
+    if created:
+        opinion = Opinion(consultation_id=consultation_id, member_id=member_id,
+                          stance=stance, text=text)
+        db.add(opinion)
+        try:
+            db.commit()
+            return opinion, True
+        except IntegrityError:
+            db.rollback()
+            opinion = _find_opinion(consultation_id, member_id)
+            if opinion is None:  # not a duplicate after all: let the error show
+                raise
+    opinion.stance = stance
+    opinion.text = text
+    db.commit()
+    return opinion, False
