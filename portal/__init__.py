@@ -59,7 +59,11 @@ def _init_login(app: Flask) -> None:
     def load_user(user_id: str):
         if not user_id.isdigit():
             return None
-        return db.get(User, int(user_id))
+        user = db.get(User, int(user_id))
+        # A paused account's existing sessions and remember cookies stop working at once.
+        if user is None or user.status != "active":
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

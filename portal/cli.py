@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app, url_for
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from portal import domain
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command():
     """Bring the database schema up to date (alembic upgrade head)."""
     from portal.migrate import upgrade
@@ -25,6 +27,7 @@ def migrate_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(domain.STAFF_ROLES), required=True)
@@ -44,6 +47,7 @@ def create_user_command(email, name, role, password):
 
 
 @click.command("invite")
+@with_appcontext
 @click.option("--segment", type=click.Choice(list(domain.SEGMENTS)), required=True)
 @click.option("--email", default=None, help="Optional: the person the invitation is meant for.")
 @click.option("--days", type=click.IntRange(1, 365), default=None, help="Days until it expires.")
@@ -61,6 +65,7 @@ def invite_command(segment, email, days, base_url):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo_command(if_empty):
     """Load demo data: staff, members, trials, consultations and reports."""

@@ -2,18 +2,86 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from portal.accounts.models import Invitation, User
+from portal import domain
+from portal.accounts.models import Invitation, LoginAttempt, User
 from portal.db import db, utcnow
 
 
-class InvitationError(Exception):
+class AccountError(Exception):
+    """An account rule refused the change; the message says why, in the user's language."""
+
+
+class InvitationError(AccountError):
     """The invitation cannot be used; the message says why, in the user's language."""
 
+    def __init__(self, message: str, status: int = 410):
+        super().__init__(message)
+        self.status = status
+
+
+class EmailTaken(AccountError):
+    pass
+
+
+class WrongPassword(AccountError):
+    pass
+
+
+class LoginThrottled(AccountError):
+    def __init__(self, message: str, minutes: int):
+        super().__init__(message)
+        self.minutes = minutes
+
+
+class AccountPaused(AccountError):
+    pass
+
+
+# --- e-mail and phone -------------------------------------------------------------------------
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def email_taken(email: str, except_id: int | None = None) -> bool:
+    stmt = select(User.id).where(func.lower(User.email) == normalize_email(email))
+    if except_id is not None:
+        stmt = stmt.where(User.id != except_id)
+    return db.scalar(stmt.limit(1)) is not None
+
+
+# A mainland mobile number (optionally +86), or a landline: optional area code with a dash,
+# 7-8 digits, optional extension after a dash.
+_MOBILE = re.compile(r"^(?:\+?86-?)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(?:0\d{2,3}-)?\d{7,8}(?:-\d{1,6})?$")
+
+
+def normalize_phone(phone: str | None) -> str:
+    return re.sub(r"\s+", "", phone or "")
+
+
+def phone_is_valid(phone: str | None) -> bool:
+    value = normalize_phone(phone)
+    return bool(_MOBILE.match(value) or _LANDLINE.match(value))
+
+
+def organization_required(segment: str | None) -> bool:
+    return segment in domain.ORGANIZATION_SEGMENTS
+
+
+# --- invitations ------------------------------------------------------------------------------
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -24,7 +92,7 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
     """A new invitation and its token (shown once: only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        token_hash=hash_token(token), segment=segment, email=(email or None),
+        token_hash=hash_token(token), segment=segment, email=(normalize_email(email) or None),
         created_by_id=created_by.id if created_by else None,
         expires_at=utcnow() + timedelta(days=days),
     )
@@ -34,11 +102,10 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
 
 
 def find_usable_invitation(token: str) -> Invitation:
-    from flask_babel import gettext as _
-
+    """The invitation of `token`; InvitationError (status 404 unknown, 410 used or expired)."""
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None:
-        raise InvitationError(_("This invitation link is not valid."))
+        raise InvitationError(_("This invitation link is not valid."), status=404)
     if invitation.used_at is not None:
         raise InvitationError(_("This invitation has already been used."))
     if invitation.expires_at <= utcnow():
@@ -46,9 +113,178 @@ def find_usable_invitation(token: str) -> Invitation:
     return invitation
 
 
+def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
+    if invitation.used_at is not None:
+        return "used"
+    if invitation.expires_at <= (now or utcnow()):
+        return "expired"
+    return "pending"
+
+
+def invitations_query() -> Select:
+    return (select(Invitation).options(selectinload(Invitation.used_by))
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc()))
+
+
+@dataclass
+class Registration:
+    name: str
+    email: str
+    password: str
+    district: str
+    phone: str
+    organization: str | None = None
+
+
+def register_member(invitation: Invitation, data: Registration) -> User:
+    """Create the member and mark the invitation used, in one transaction.
+
+    The invitation is claimed with a conditional UPDATE, so of two people using the same
+    link at once only one gets an account; the other's whole save is rolled back.
+    """
+    email = normalize_email(data.email)
+    if email_taken(email):
+        raise EmailTaken(_("An account with this email already exists. Sign in instead."))
+    now = utcnow()
+    user = User(
+        email=email, name=data.name.strip(), role="member", status="active",
+        segment=invitation.segment, district=data.district, phone=normalize_phone(data.phone),
+        organization=(data.organization or "").strip() or None, last_login_at=now,
+    )
+    user.set_password(data.password)
+    try:
+        db.add(user)
+        db.flush()
+        claimed = db.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
+                   Invitation.expires_at > now)
+            .values(used_at=now, used_by_id=user.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise InvitationError(_("This invitation has already been used."))
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise EmailTaken(_("An account with this email already exists. Sign in instead."))
+    except Exception:
+        db.rollback()
+        raise
+    return user
+
+
+# --- sign-in and throttling ------------------------------------------------------------------
+
+def _blocked_until(condition, since: datetime) -> datetime | None:
+    """When the failures matching `condition` in the window drop below the limit, if they
+    are at the limit now."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    nth_latest = db.scalar(
+        select(LoginAttempt.attempted_at)
+        .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
+        .order_by(LoginAttempt.attempted_at.desc())
+        .limit(1).offset(limit - 1)
+    )
+    return nth_latest + window if nth_latest is not None else None
+
+
+def throttle_minutes(email: str, address: str) -> int:
+    """Minutes to wait before this email or this address may try again (0: may try now).
+
+    Failures count per email (since its last successful sign-in) and per address.
+    """
+    now = utcnow()
+    window_start = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    last_success = db.scalar(
+        select(func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(True),
+               LoginAttempt.attempted_at > window_start)
+    )
+    email_since = max(window_start, last_success) if last_success else window_start
+    ends = [t for t in (_blocked_until(LoginAttempt.email == email, email_since),
+                        _blocked_until(LoginAttempt.ip_address == address, window_start))
+            if t is not None and t > now]
+    if not ends:
+        return 0
+    return max(1, math.ceil((max(ends) - now).total_seconds() / 60))
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """The user signing in; LoginThrottled, WrongPassword or AccountPaused otherwise."""
+    email = normalize_email(email)[:254]
+    address = (address or "unknown")[:64]
+    minutes = throttle_minutes(email, address)
+    if minutes:
+        raise LoginThrottled(
+            _("Too many failed sign-in attempts. Please wait %(minutes)s minutes and try again.",
+              minutes=minutes), minutes)
+    user = db.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None or not user.check_password(password):
+        db.add(LoginAttempt(email=email, ip_address=address, succeeded=False))
+        db.commit()
+        raise WrongPassword(_("Wrong email or password."))
+    if user.status != "active":
+        raise AccountPaused(_("Your account is paused. Please contact the service office."))
+    db.add(LoginAttempt(email=email, ip_address=address, succeeded=True))
+    user.last_login_at = utcnow()
+    db.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise WrongPassword(_("Your current password is not correct."))
+    user.set_password(new)
+    db.commit()
+
+
+# --- profiles and members --------------------------------------------------------------------
+
+def update_profile(user: User, name: str, phone: str | None = None, district: str | None = None,
+                   organization: str | None = None) -> None:
+    user.name = name.strip()
+    if user.is_member:
+        user.phone = normalize_phone(phone)
+        user.district = district
+        user.organization = (organization or "").strip() or None
+    db.commit()
+
+
+def members_query(segment: str | None = None, district: str | None = None,
+                  status: str | None = None, q: str | None = None) -> Select:
+    stmt = select(User).where(User.role == "member")
+    if segment:
+        stmt = stmt.where(User.segment == segment)
+    if district:
+        stmt = stmt.where(User.district == district)
+    if status:
+        stmt = stmt.where(User.status == status)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(or_(
+            User.name.icontains(q, autoescape=True),
+            User.email.icontains(q, autoescape=True),
+            User.organization.icontains(q, autoescape=True),
+        ))
+    return stmt.order_by(User.created_at.desc(), User.id.desc())
+
+
+def set_member_status(member: User, status: str) -> None:
+    member.status = status
+    db.commit()
+
+
 def create_staff_user(email: str, name: str, role: str, password: str) -> User:
-    user = User(email=email.strip().lower(), name=name, role=role)
+    if email_taken(email):
+        raise EmailTaken(_("An account with this email already exists."))
+    user = User(email=normalize_email(email), name=name.strip(), role=role)
     user.set_password(password)
     db.add(user)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise EmailTaken(_("An account with this email already exists."))
     return user
