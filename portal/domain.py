@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 # The operator and its members are in Shanghai: "today" for windows and deadlines is Shanghai's.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -148,9 +149,9 @@ MEMBER_STATUSES = {
 }
 
 
-def choices(vocabulary: dict, blank=None) -> list[tuple[str, object]]:
+def choices(vocabulary: dict, blank=None) -> list[SelectChoice]:
     """WTForms choices from a vocabulary, optionally led by a blank option."""
-    items = [(str(code), label) for code, label in vocabulary.items()]
+    items = [SelectChoice(str(code), label) for code, label in vocabulary.items()]
     if blank is not None:
-        items.insert(0, ("", blank))
+        items.insert(0, SelectChoice("", blank))
     return items

@@ -50,6 +50,7 @@ def login():
                 flash(str(exc), "error")
             else:
                 login_user(user, remember=bool(form.remember.data))
+                services.settle_language(user, session.get("lang"))
                 if user.locale:
                     session["lang"] = user.locale
                 return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))

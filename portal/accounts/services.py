@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -217,9 +217,10 @@ def authenticate(email: str, password: str, address: str) -> User:
     address = (address or "unknown")[:64]
     minutes = throttle_minutes(email, address)
     if minutes:
-        raise LoginThrottled(
-            _("Too many failed sign-in attempts. Please wait %(minutes)s minutes and try again.",
-              minutes=minutes), minutes)
+        raise LoginThrottled(ngettext(
+            "Too many failed sign-in attempts. Please wait %(num)d minute and try again.",
+            "Too many failed sign-in attempts. Please wait %(num)d minutes and try again.",
+            minutes), minutes)
     user = db.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.check_password(password):
         db.add(LoginAttempt(email=email, ip_address=address, succeeded=False))
@@ -288,3 +289,11 @@ def create_staff_user(email: str, name: str, role: str, password: str) -> User:
         db.rollback()
         raise EmailTaken(_("An account with this email already exists."))
     return user
+
+
+def settle_language(user: User, chosen: str | None) -> None:
+    """A language picked before signing in becomes the user's own if they had none yet,
+    so it sticks on their next visit too; a language already stored wins."""
+    if user.locale is None and chosen in current_app.config["LANGUAGES"]:
+        user.locale = chosen
+        db.commit()

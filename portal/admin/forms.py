@@ -9,7 +9,7 @@ from portal.accounts.forms import PASSWORD_MIN
 
 
 def _staff_roles():
-    return [(code, domain.ROLES[code]) for code in domain.STAFF_ROLES]
+    return domain.choices({code: domain.ROLES[code] for code in domain.STAFF_ROLES})
 
 
 class StaffCreateForm(FlaskForm):

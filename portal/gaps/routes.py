@@ -1,16 +1,99 @@
-from flask import render_template
+"""Service-gap reports: members file and follow theirs; the service office reads them all."""
+from __future__ import annotations
 
-from portal.gaps import bp
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal import domain
+from portal.gaps import bp, services
+from portal.gaps.forms import GapReportForm, StaffFilterForm
+from portal.gaps.photos import MAX_PHOTOS
 from portal.security import member_required, roles_required
+
+# A photo answer is an image and nothing else: no script may run in it, whatever it holds.
+PHOTO_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 @bp.get("/reports")
 @member_required
 def member_list():
-    return render_template("base.html")
+    return render_template("gaps/member_list.html", page=services.member_reports(current_user))
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@member_required
+def new():
+    form = GapReportForm()
+    if request.method == "GET":
+        form.district.data = current_user.district
+        form.occurred_on.data = domain.shanghai_today()
+        return _new_page(form)
+    if not form.validate():
+        flash(_("Your report was not sent. Please correct the marked fields."), "error")
+        return _new_page(form, photos_dropped=form.photos_were_chosen(), status=422)
+    try:
+        report = services.create_report(
+            current_user,
+            channel=form.channel.data, commitment=form.commitment.data,
+            district=form.district.data, place=form.place.data or "",
+            occurred_at=form.occurred_at, severity=form.severity.data,
+            title=form.title.data, description=form.description.data,
+            photos=form.checked_photos,
+        )
+    except services.ReportRefused as exc:
+        flash(str(exc), "error")
+        return _new_page(form, photos_dropped=form.photos_were_chosen(), status=422)
+    flash(_("Thank you: your report was sent to the service office."), "success")
+    return redirect(url_for("gaps.member_detail", report_id=report.id))
+
+
+def _new_page(form, photos_dropped=False, status=200):
+    return render_template(
+        "gaps/new.html", form=form, photos_dropped=photos_dropped, max_photos=MAX_PHOTOS,
+    ), status
+
+
+@bp.get("/reports/<int:report_id>")
+@member_required
+def member_detail(report_id: int):
+    report = services.member_report(current_user, report_id)
+    if report is None:
+        abort(404)
+    return render_template("gaps/member_detail.html", report=report)
+
+
+@bp.get("/reports/<int:report_id>/photos/<int:photo_id>")
+@login_required
+def photo(report_id: int, photo_id: int):
+    found = services.photo_for(current_user, report_id, photo_id)
+    if found is None:
+        abort(404)
+    response = make_response(found.data)
+    response.headers["Content-Type"] = found.content_type
+    response.headers["Content-Length"] = str(len(found.data))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="gap-photo-{found.id}.{EXTENSIONS.get(found.content_type, "bin")}"'
+    )
+    response.headers["Content-Security-Policy"] = PHOTO_CSP
+    return response
 
 
 @bp.get("/staff/reports")
-@roles_required("office", "admin")
+@roles_required(*services.STAFF_ROLES)
 def staff_list():
-    return render_template("base.html")
+    filter_form = StaffFilterForm(request.args)
+    page = services.staff_reports(filter_form.filters())
+    return render_template("gaps/staff_list.html", filter_form=filter_form, page=page)
+
+
+@bp.get("/staff/reports/<int:report_id>")
+@roles_required(*services.STAFF_ROLES)
+def staff_detail(report_id: int):
+    report = services.staff_report(report_id)
+    if report is None:
+        abort(404)
+    return render_template("gaps/staff_detail.html", report=report)

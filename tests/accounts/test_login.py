@@ -230,3 +230,33 @@ def test_login_and_password_pages_render_in_chinese(client, member):
     login(client, member)
     client.language("zh_Hans")
     assert client.get("/profile/password").status_code == 200
+
+
+def test_the_last_minute_of_waiting_reads_in_the_singular(client, member, dbs):
+    for _ in range(5):
+        post_login(client, member.email, "wrong-password")
+    dbs.execute(update(LoginAttempt).values(attempted_at=utcnow() - timedelta(seconds=14 * 60 + 30)))
+    dbs.commit()
+    page = post_login(client, member.email, PASSWORD).get_data(as_text=True)
+    assert "Please wait 1 minute and try again" in page
+
+
+def test_a_language_chosen_before_signing_in_becomes_the_users_own(client, dbs):
+    from portal.accounts.models import User
+
+    newcomer = make_user(dbs, role="member", locale=None)
+    client.language("en")
+    assert post_login(client, newcomer.email, PASSWORD).status_code == 302
+    dbs.expire_all()
+    assert dbs.get(User, newcomer.id).locale == "en"
+
+
+def test_a_stored_language_wins_over_the_one_on_the_sign_in_page(client, dbs):
+    from portal.accounts.models import User
+
+    settled = make_user(dbs, role="member", locale="zh_Hans")
+    client.language("en")
+    post_login(client, settled.email, PASSWORD)
+    dbs.expire_all()
+    assert dbs.get(User, settled.id).locale == "zh_Hans"
+    assert 'lang="zh-Hans"' in client.get("/").get_data(as_text=True)

@@ -61,8 +61,6 @@ def test_language_choice_sticks_to_the_user(new_page, member, dbs):
     assert dbs.get(User, member.id).locale == "zh_Hans"
 
 
-@pytest.mark.xfail(reason="accounts.login keeps a choice made before signing in for the session "
-                          "only; it is not stored on a user who has none yet", strict=False)
 def test_language_chosen_before_signing_in_is_stored_on_the_user(page, member, dbs):
     page.goto("/login")
     switch_language(page)

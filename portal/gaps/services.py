@@ -1,0 +1,203 @@
+"""Service-gap reports: filing one with its photos, the member's and the service office's lists.
+
+Rules:
+- A report and its photos are saved in one transaction: a refused photo saves nothing.
+- When it happened is typed in Shanghai time and stored in UTC; it may not lie in the future
+  nor more than MAX_AGE_DAYS back.
+- A member sees only their own reports and photos (others: None, the view answers 404).
+  Photos are shown to their owner and to office and admin staff only.
+- Lists issue a fixed number of queries: photo counts come from a subquery, never the bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload, undefer
+
+from portal import domain
+from portal.accounts.models import User
+from portal.db import db, utcnow
+from portal.gaps.models import GapPhoto, ServiceGapReport
+from portal.gaps.photos import CheckedPhoto
+from portal.pagination import Page, paginate
+
+MAX_AGE_DAYS = 365
+MEMBER_PER_PAGE = 20
+STAFF_PER_PAGE = 25
+# Roles that may read every report and its photos.
+STAFF_ROLES = ("office", "admin")
+
+
+class ReportRefused(Exception):
+    """The report cannot be saved; str(exc) says why, in the member's language."""
+
+
+@dataclass
+class ReportRow:
+    report: ServiceGapReport
+    photo_count: int
+
+
+# ---------------------------------------------------------------------------------------------
+# When it happened
+
+
+def shanghai_to_utc(day: date, at: time) -> datetime:
+    """A wall-clock moment in Shanghai as an aware UTC datetime."""
+    return datetime.combine(day, at.replace(second=0, microsecond=0), tzinfo=domain.SHANGHAI) \
+        .astimezone(timezone.utc)
+
+
+def occurred_at_problem(moment: datetime, now: datetime | None = None) -> str | None:
+    """Why `moment` cannot be when a gap happened, or None when it can."""
+    now = now or utcnow()
+    if moment > now:
+        return _("The time it happened cannot be in the future.")
+    if moment < now - timedelta(days=MAX_AGE_DAYS):
+        return _("Please report gaps from the last %(days)s days only.", days=MAX_AGE_DAYS)
+    return None
+
+
+def clean_text(value: str | None) -> str:
+    # Browsers send line breaks as CRLF; NUL cannot be stored in PostgreSQL text.
+    if value is None:
+        return ""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Filing a report
+
+
+def create_report(member: User, *, channel: str, commitment: str, district: str, place: str,
+                  occurred_at: datetime, severity: int, title: str, description: str,
+                  photos: list[CheckedPhoto]) -> ServiceGapReport:
+    """Save the report and its photos together, or nothing at all."""
+    if channel not in domain.CHANNELS or commitment not in domain.COMMITMENTS \
+            or district not in domain.DISTRICTS or severity not in domain.SEVERITIES:
+        raise ReportRefused(_("The report has a value that is not allowed."))
+    problem = occurred_at_problem(occurred_at)
+    if problem:
+        raise ReportRefused(problem)
+    report = ServiceGapReport(
+        member_id=member.id, channel=channel, commitment=commitment, district=district,
+        place=clean_text(place), occurred_at=occurred_at, severity=severity,
+        title=clean_text(title), description=clean_text(description), status="new",
+    )
+    report.photos = [
+        GapPhoto(filename=p.filename, content_type=p.content_type, size=p.size,
+                 width=p.width, height=p.height, data=p.data)
+        for p in photos
+    ]
+    db.add(report)
+    try:
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _photo_count():
+    return (
+        select(func.count(GapPhoto.id))
+        .where(GapPhoto.report_id == ServiceGapReport.id)
+        .correlate(ServiceGapReport)
+        .scalar_subquery()
+        .label("photo_count")
+    )
+
+
+def _rows(stmt: Select, per_page: int) -> Page:
+    page = paginate(stmt, per_page=per_page, scalars=False)
+    page.items = [ReportRow(report=row[0], photo_count=row[1] or 0) for row in page.items]
+    return page
+
+
+def member_reports(member: User) -> Page:
+    """The member's own reports, newest first, with their photo counts."""
+    stmt = (
+        select(ServiceGapReport, _photo_count())
+        .where(ServiceGapReport.member_id == member.id)
+        .order_by(ServiceGapReport.created_at.desc(), ServiceGapReport.id.desc())
+    )
+    return _rows(stmt, MEMBER_PER_PAGE)
+
+
+def member_report(member: User, report_id: int) -> ServiceGapReport | None:
+    """One of the member's own reports with its photos (without their bytes), else None."""
+    return db.scalar(
+        select(ServiceGapReport)
+        .where(ServiceGapReport.id == report_id, ServiceGapReport.member_id == member.id)
+        .options(selectinload(ServiceGapReport.photos))
+    )
+
+
+def can_see_all(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def photo_for(user: User, report_id: int, photo_id: int) -> GapPhoto | None:
+    """The photo with its bytes when it belongs to that report and `user` may see it, else None."""
+    stmt = (
+        select(GapPhoto)
+        .join(ServiceGapReport, GapPhoto.report_id == ServiceGapReport.id)
+        .where(GapPhoto.id == photo_id, GapPhoto.report_id == report_id)
+        .options(undefer(GapPhoto.data))
+    )
+    if user.is_member:
+        stmt = stmt.where(ServiceGapReport.member_id == user.id)
+    elif not can_see_all(user):
+        return None
+    return db.scalar(stmt)
+
+
+@dataclass
+class StaffFilters:
+    channel: str | None = None
+    commitment: str | None = None
+    district: str | None = None
+    severity: int | None = None
+    status: str | None = None
+    text: str | None = None
+
+
+def staff_reports(filters: StaffFilters) -> Page:
+    """Every member's reports for the service office, filtered, newest first."""
+    stmt = (
+        select(ServiceGapReport, _photo_count())
+        .options(joinedload(ServiceGapReport.member))
+        .order_by(ServiceGapReport.created_at.desc(), ServiceGapReport.id.desc())
+    )
+    if filters.channel:
+        stmt = stmt.where(ServiceGapReport.channel == filters.channel)
+    if filters.commitment:
+        stmt = stmt.where(ServiceGapReport.commitment == filters.commitment)
+    if filters.district:
+        stmt = stmt.where(ServiceGapReport.district == filters.district)
+    if filters.severity:
+        stmt = stmt.where(ServiceGapReport.severity == filters.severity)
+    if filters.status:
+        stmt = stmt.where(ServiceGapReport.status == filters.status)
+    if filters.text:
+        stmt = stmt.where(or_(
+            ServiceGapReport.title.icontains(filters.text, autoescape=True),
+            ServiceGapReport.description.icontains(filters.text, autoescape=True),
+        ))
+    return _rows(stmt, STAFF_PER_PAGE)
+
+
+def staff_report(report_id: int) -> ServiceGapReport | None:
+    """Any report, with the member who filed it and its photos (without their bytes)."""
+    return db.scalar(
+        select(ServiceGapReport)
+        .where(ServiceGapReport.id == report_id)
+        .options(joinedload(ServiceGapReport.member), selectinload(ServiceGapReport.photos))
+    )
