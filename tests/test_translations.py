@@ -16,7 +16,10 @@ def source_messages() -> set[str]:
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        found.update(m for m in (message if isinstance(message, tuple) else (message,)) if m)
+        # a plural message is catalogued under its singular msgid
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.add(msgid)
     return found
 
 
