@@ -1,16 +1,329 @@
-from flask import render_template
+"""Trials: staff manage trials, questionnaires and enrollments; members browse, apply, withdraw."""
+from __future__ import annotations
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import domain
+from portal.db import db
 from portal.security import member_required, roles_required
-from portal.trials import bp
+from portal.trials import bp, services
+from portal.trials.forms import (
+    ApplyForm, EnrollmentFilterForm, QuestionForm, StaffTrialFilterForm, TrialForm,
+)
+from portal.trials.models import Question
+
+STAFF_VIEW = ("product", "office", "admin")
+STAFF_EDIT = ("product", "admin")
+
+
+def _can_edit() -> bool:
+    return current_user.role in STAFF_EDIT
+
+
+def _trial_or_404(trial_id: int):
+    trial = services.staff_trial(trial_id)
+    if trial is None:
+        abort(404)
+    return trial
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: trials
+
+
+@bp.get("/staff/trials")
+@roles_required(*STAFF_VIEW)
+def staff_list():
+    filters = StaffTrialFilterForm(request.args)
+    page = services.staff_trials(
+        status=filters.status.data, kind=filters.kind.data, segment=filters.segment.data,
+        text=(filters.q.data or "")[:100],
+    )
+    return render_template("trials/staff_list.html", page=page, filters=filters, can_edit=_can_edit())
+
+
+@bp.route("/staff/trials/new", methods=["GET", "POST"])
+@roles_required(*STAFF_EDIT)
+def staff_new():
+    form = TrialForm()
+    if request.method == "GET":
+        form.kind.data = "product"
+        form.segments.data = []
+    if form.validate_on_submit():
+        try:
+            trial = services.save_trial(None, form.values(), current_user)
+        except services.TrialRefused as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("The trial was created as a draft. Add its questions, then start recruiting."),
+                  "success")
+            return redirect(url_for("trials.staff_detail", trial_id=trial.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("trials/staff_form.html", form=form, trial=None), status
+
+
+@bp.route("/staff/trials/<int:trial_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF_EDIT)
+def staff_edit(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    form = TrialForm(obj=trial if request.method == "GET" else None)
+    if request.method == "GET":
+        form.segments.data = trial.segment_codes
+    if form.validate_on_submit():
+        try:
+            services.save_trial(trial, form.values(), current_user)
+        except services.TrialRefused as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("The trial was saved."), "success")
+            return redirect(url_for("trials.staff_detail", trial_id=trial.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("trials/staff_form.html", form=form, trial=trial), status
+
+
+def _staff_detail_page(trial, status=200):
+    return render_template(
+        "trials/staff_detail.html", trial=trial, counts=services.trial_counts(trial),
+        locked=services.questionnaire_locked(trial),
+        transitions=services.allowed_transitions(trial), can_edit=_can_edit(),
+    ), status
+
+
+@bp.get("/staff/trials/<int:trial_id>")
+@roles_required(*STAFF_VIEW)
+def staff_detail(trial_id: int):
+    return _staff_detail_page(_trial_or_404(trial_id))
+
+
+@bp.post("/staff/trials/<int:trial_id>/status")
+@roles_required(*STAFF_EDIT)
+def staff_status(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    new_status = request.form.get("status", "")
+    try:
+        services.change_status(trial, new_status)
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    flash(_("The trial is now %(status)s.", status=domain.TRIAL_STATUSES[new_status]), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: questionnaire builder
+
+
+def _question_or_404(trial, question_id: int) -> Question:
+    question = next((q for q in trial.questions if q.id == question_id), None)
+    if question is None:
+        abort(404)
+    return question
+
+
+@bp.route("/staff/trials/<int:trial_id>/questions/new", methods=["GET", "POST"])
+@roles_required(*STAFF_EDIT)
+def question_new(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    locked = services.questionnaire_locked(trial)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.required.data = not locked
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                services.add_question(trial, form.values())
+            except services.TrialRefused as exc:
+                db.rollback()
+                flash(str(exc), "error")
+                status = 409
+            else:
+                flash(_("The question was added."), "success")
+                return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
+    return render_template("trials/question_form.html", form=form, trial=trial, question=None,
+                           locked=locked), status
+
+
+@bp.route("/staff/trials/<int:trial_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF_EDIT)
+def question_edit(trial_id: int, question_id: int):
+    trial = _trial_or_404(trial_id)
+    question = _question_or_404(trial, question_id)
+    locked = services.questionnaire_locked(trial)
+    form = QuestionForm(obj=question if request.method == "GET" else None)
+    if request.method == "GET":
+        form.options.data = "\n".join(question.options or [])
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                services.update_question(question, form.values())
+            except services.TrialRefused as exc:
+                db.rollback()
+                flash(str(exc), "error")
+                status = 409
+            else:
+                flash(_("The question was saved."), "success")
+                return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
+        trial = _trial_or_404(trial_id)
+        question = _question_or_404(trial, question_id)
+    return render_template("trials/question_form.html", form=form, trial=trial, question=question,
+                           locked=locked), status
+
+
+@bp.post("/staff/trials/<int:trial_id>/questions/<int:question_id>/delete")
+@roles_required(*STAFF_EDIT)
+def question_delete(trial_id: int, question_id: int):
+    trial = _trial_or_404(trial_id)
+    question = _question_or_404(trial, question_id)
+    try:
+        services.delete_question(question)
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    flash(_("The question was deleted."), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#questions")
+
+
+@bp.post("/staff/trials/<int:trial_id>/questions/<int:question_id>/move")
+@roles_required(*STAFF_EDIT)
+def question_move(trial_id: int, question_id: int):
+    trial = _trial_or_404(trial_id)
+    question = _question_or_404(trial, question_id)
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400)
+    try:
+        services.move_question(question, direction)
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#questions")
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: enrollment decisions
+
+
+def _enrollments_page(trial, status=200):
+    filters = EnrollmentFilterForm(request.args)
+    page = services.applicants(trial, status=filters.status.data)
+    counts = services.trial_counts(trial)
+    return render_template(
+        "trials/staff_enrollments.html", trial=trial, page=page, filters=filters, counts=counts,
+        can_edit=_can_edit(), places_left=services.places_left(trial, counts.accepted),
+    ), status
+
+
+@bp.get("/staff/trials/<int:trial_id>/enrollments")
+@roles_required(*STAFF_VIEW)
+def staff_enrollments(trial_id: int):
+    return _enrollments_page(_trial_or_404(trial_id))
+
+
+@bp.post("/staff/trials/<int:trial_id>/enrollments/<int:enrollment_id>/decision")
+@roles_required(*STAFF_EDIT)
+def enrollment_decision(trial_id: int, enrollment_id: int):
+    trial = _trial_or_404(trial_id)
+    decision = request.form.get("decision", "")
+    if decision not in ("accept", "decline"):
+        abort(400)
+    try:
+        services.decide(trial, enrollment_id, decision == "accept", current_user)
+    except LookupError:
+        db.rollback()
+        abort(404)
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _enrollments_page(_trial_or_404(trial_id), status=409)
+    if decision == "accept":
+        flash(_("The member was accepted."), "success")
+    else:
+        flash(_("The application was declined."), "success")
+    return redirect(url_for("trials.staff_enrollments", trial_id=trial_id, **request.args))
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
 
 
 @bp.get("/trials")
 @member_required
 def member_list():
-    return render_template("base.html")
+    page = services.member_trials(current_user)
+    return render_template("trials/member_list.html", page=page, places_left=services.places_left)
 
 
-@bp.get("/staff/trials")
-@roles_required("product", "office", "admin")
-def staff_list():
-    return render_template("base.html")
+def _member_trial_or_404(trial_id: int):
+    trial = services.member_trial(trial_id, current_user)
+    if trial is None:
+        abort(404)
+    return trial
+
+
+def _member_detail_page(trial, form=None, status=200):
+    enrollment = services.my_enrollment(trial, current_user)
+    accepted = services.accepted_count(trial.id)
+    return render_template(
+        "trials/member_detail.html", trial=trial, enrollment=enrollment,
+        form=form or ApplyForm(),
+        places_left=services.places_left(trial, accepted),
+        refusal=services.application_refusal(trial, current_user, enrollment, accepted),
+    ), status
+
+
+@bp.get("/trials/<int:trial_id>")
+@member_required
+def member_detail(trial_id: int):
+    return _member_detail_page(_member_trial_or_404(trial_id))
+
+
+@bp.post("/trials/<int:trial_id>/apply")
+@member_required
+def apply(trial_id: int):
+    trial = _member_trial_or_404(trial_id)
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        return _member_detail_page(trial, form=form, status=422)
+    try:
+        enrollment = services.apply(trial, current_user, form.motivation.data or "")
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _member_detail_page(_member_trial_or_404(trial_id), form=form, status=409)
+    if enrollment.status == "accepted":
+        flash(_("You are accepted in this trial."), "success")
+    else:
+        flash(_("Your application was sent. You will see here when staff decide."), "success")
+    return redirect(url_for("trials.member_detail", trial_id=trial_id))
+
+
+@bp.post("/trials/<int:trial_id>/withdraw")
+@member_required
+def withdraw(trial_id: int):
+    trial = _member_trial_or_404(trial_id)
+    try:
+        services.withdraw(trial, current_user)
+    except services.TrialRefused as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _member_detail_page(_member_trial_or_404(trial_id), status=409)
+    flash(_("You have withdrawn from this trial."), "success")
+    return redirect(url_for("trials.member_detail", trial_id=trial_id))
+
+
+@bp.get("/trials/enrollments")
+@member_required
+def my_enrollments():
+    page = services.my_enrollments(current_user)
+    return render_template("trials/my_enrollments.html", page=page)

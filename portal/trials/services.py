@@ -1,0 +1,543 @@
+"""Trials: staff management, the questionnaire builder and its lock rules, enrollments.
+
+Rules:
+- A trial's status moves only along `domain.TRIAL_TRANSITIONS`; it starts recruiting only with
+  at least one question.
+- Once a trial has a submitted evaluation its questionnaire is locked against changes that would
+  corrupt the answers already given (see `check_*` below); a closed trial's questionnaire cannot
+  change at all.
+- Members see trials of their segment that recruit or run; they apply within the enrollment
+  window while places are left (places = capacity minus accepted enrollments). The trial row is
+  locked (SELECT ... FOR UPDATE on PostgreSQL) while counting, so capacity holds under concurrency.
+- One enrollment per member and trial; a withdrawn member re-applies on the same row.
+
+Every domain refusal raises `TrialRefused` with a message already translated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal import domain
+from portal.accounts.models import User
+from portal.db import db, utcnow
+from portal.pagination import Page, paginate
+from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial, TrialSegment
+
+STAFF_PER_PAGE = 20
+MEMBER_PER_PAGE = 20
+APPLICANTS_PER_PAGE = 25
+MEMBER_STATUSES_SHOWN = ("recruiting", "running")
+
+
+class TrialRefused(Exception):
+    """A refused action on a trial, its questionnaire or an enrollment; str(exc) says why."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
+
+
+def accepted_count(trial_id: int) -> int:
+    return db.scalar(
+        select(func.count(Enrollment.id))
+        .where(Enrollment.trial_id == trial_id, Enrollment.status == "accepted")
+    ) or 0
+
+
+def _accepted_subquery():
+    return (
+        select(func.count(Enrollment.id))
+        .where(Enrollment.trial_id == Trial.id, Enrollment.status == "accepted")
+        .correlate(Trial)
+        .scalar_subquery()
+    )
+
+
+def places_left(trial: Trial, accepted: int) -> int | None:
+    """Places still open, or None when the trial has no capacity limit."""
+    if trial.capacity is None:
+        return None
+    return max(0, trial.capacity - accepted)
+
+
+def has_submitted_evaluation(trial: Trial) -> bool:
+    return bool(db.scalar(
+        select(func.count(Evaluation.id)).where(
+            Evaluation.trial_id == trial.id,
+            or_(Evaluation.version > 0, Evaluation.status == "submitted"),
+        )
+    ))
+
+
+@dataclass
+class TrialCounts:
+    applied: int
+    accepted: int
+    declined: int
+    withdrawn: int
+    submitted: int
+
+
+def trial_counts(trial: Trial) -> TrialCounts:
+    """Enrollments by status and submitted evaluations: two queries."""
+    rows = db.execute(
+        select(Enrollment.status, func.count(Enrollment.id))
+        .where(Enrollment.trial_id == trial.id)
+        .group_by(Enrollment.status)
+    ).all()
+    by_status = {status: count for status, count in rows}
+    submitted = db.scalar(
+        select(func.count(Evaluation.id)).where(
+            Evaluation.trial_id == trial.id,
+            or_(Evaluation.version > 0, Evaluation.status == "submitted"),
+        )
+    ) or 0
+    return TrialCounts(
+        applied=by_status.get("applied", 0), accepted=by_status.get("accepted", 0),
+        declined=by_status.get("declined", 0), withdrawn=by_status.get("withdrawn", 0),
+        submitted=submitted,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: trials
+
+
+def staff_trials(status: str | None = None, kind: str | None = None, segment: str | None = None,
+                 text: str | None = None, per_page: int = STAFF_PER_PAGE) -> Page:
+    """A page of trials, newest first, filtered; rows are (Trial, accepted count)."""
+    stmt = select(Trial, _accepted_subquery().label("accepted")).order_by(
+        Trial.created_at.desc(), Trial.id.desc()
+    )
+    if status in domain.TRIAL_STATUSES:
+        stmt = stmt.where(Trial.status == status)
+    if kind in domain.TRIAL_KINDS:
+        stmt = stmt.where(Trial.kind == kind)
+    if segment in domain.SEGMENTS:
+        stmt = stmt.where(Trial.segments.any(TrialSegment.segment == segment))
+    text = (text or "").strip()
+    if text:
+        stmt = stmt.where(or_(
+            Trial.title.icontains(text, autoescape=True),
+            Trial.description.icontains(text, autoescape=True),
+        ))
+    return paginate(stmt, per_page=per_page, scalars=False)
+
+
+def staff_trial(trial_id: int) -> Trial | None:
+    return db.scalar(
+        select(Trial).where(Trial.id == trial_id).options(selectinload(Trial.questions))
+    )
+
+
+TRIAL_FIELDS = (
+    "kind", "title", "description", "capacity", "auto_accept", "enrollment_opens_on",
+    "enrollment_closes_on", "starts_on", "ends_on",
+)
+
+
+def check_windows(opens: date, closes: date, starts: date, ends: date) -> dict[str, str]:
+    """Errors by field name for inconsistent windows (empty when all is well)."""
+    errors: dict[str, str] = {}
+    if opens and closes and closes < opens:
+        errors["enrollment_closes_on"] = _("Enrollment cannot close before it opens.")
+    if starts and ends and ends < starts:
+        errors["ends_on"] = _("The trial cannot end before it starts.")
+    if opens and starts and starts < opens:
+        errors["starts_on"] = _("The trial cannot start before enrollment opens.")
+    return errors
+
+
+def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
+    """Create (trial None) or update a trial from clean form data; commits once."""
+    segments = [s for s in data["segments"] if s in domain.SEGMENTS]
+    if not segments:
+        raise TrialRefused(_("Choose at least one target segment."))
+    errors = check_windows(data["enrollment_opens_on"], data["enrollment_closes_on"],
+                           data["starts_on"], data["ends_on"])
+    if errors:
+        raise TrialRefused(next(iter(errors.values())))
+    if trial is None:
+        trial = Trial(status="draft", created_by_id=user.id)
+        db.add(trial)
+    else:
+        trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+        if data.get("capacity") is not None:
+            accepted = accepted_count(trial.id)
+            if data["capacity"] < accepted:
+                db.rollback()
+                raise TrialRefused(_(
+                    "The capacity cannot be lower than the %(accepted)s members already accepted.",
+                    accepted=accepted,
+                ))
+    for name in TRIAL_FIELDS:
+        value = data.get(name)
+        if name == "description":
+            value = (value or "").replace("\r\n", "\n")
+        setattr(trial, name, value)
+    current = {s.segment: s for s in trial.segments}
+    trial.segments = [current.get(code) or TrialSegment(segment=code) for code in sorted(set(segments))]
+    db.commit()
+    return trial
+
+
+def allowed_transitions(trial: Trial) -> tuple[str, ...]:
+    return domain.TRIAL_TRANSITIONS.get(trial.status, ())
+
+
+def change_status(trial: Trial, new_status: str) -> Trial:
+    """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it; commits."""
+    trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+    if new_status not in domain.TRIAL_STATUSES:
+        raise TrialRefused(_("Unknown status."))
+    if new_status not in allowed_transitions(trial):
+        current_label, new_label = domain.TRIAL_STATUSES[trial.status], domain.TRIAL_STATUSES[new_status]
+        db.rollback()
+        raise TrialRefused(_(
+            "A trial cannot go from %(current)s to %(new)s.", current=current_label, new=new_label,
+        ))
+    if new_status == "recruiting" and not trial.questions:
+        db.rollback()
+        raise TrialRefused(_("Add at least one question before the trial starts recruiting."))
+    trial.status = new_status
+    db.commit()
+    return trial
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: the questionnaire builder and its lock rules
+
+
+def parse_options(text: str | None) -> list[str]:
+    """Options typed one per line; surrounding blank lines and spaces are dropped."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return []
+    return [line.strip() for line in text.split("\n")]
+
+
+def options_errors(kind: str, options: list[str]) -> str | None:
+    """Why these options do not fit a question of `kind`, or None."""
+    if kind not in domain.CHOICE_QUESTION_KINDS:
+        return None
+    if any(o == "" for o in options):
+        return _("Options cannot be blank: remove the empty lines.")
+    if len(options) < 2:
+        return _("A choice question needs at least two options, one per line.")
+    if len(set(options)) != len(options):
+        return _("Each option may appear only once.")
+    if any(len(o) > 200 for o in options):
+        return _("Each option may have at most %(max)s characters.", max=200)
+    return None
+
+
+def questionnaire_locked(trial: Trial) -> bool:
+    """True once the trial has a submitted evaluation."""
+    return has_submitted_evaluation(trial)
+
+
+def check_open(trial: Trial) -> None:
+    if trial.status == "closed":
+        raise TrialRefused(_("This trial is closed: its questionnaire can no longer change."))
+
+
+def check_new_question(trial: Trial, required: bool, locked: bool) -> None:
+    check_open(trial)
+    if locked and required:
+        raise TrialRefused(_(
+            "Members have already submitted evaluations of this trial, so a new question must be "
+            "optional: their submitted answers could not include it."
+        ))
+
+
+def check_question_change(question: Question, kind: str, required: bool, options: list[str],
+                          locked: bool) -> None:
+    """Refuse changes of `question` that would corrupt submitted answers."""
+    check_open(question.trial)
+    if not locked:
+        return
+    if kind != question.kind:
+        raise TrialRefused(_(
+            "Members have already submitted evaluations of this trial, so the kind of a question "
+            "cannot change: their answers were given to the present kind."
+        ))
+    if required and not question.required:
+        raise TrialRefused(_(
+            "Members have already submitted evaluations of this trial, so an optional question "
+            "cannot become required."
+        ))
+    if kind in domain.CHOICE_QUESTION_KINDS:
+        missing = [o for o in (question.options or []) if o not in options]
+        if missing:
+            raise TrialRefused(_(
+                "Members have already submitted evaluations of this trial, so existing options "
+                "cannot be removed or renamed (missing: %(options)s). You may add new options.",
+                options=", ".join(missing),
+            ))
+
+
+def check_delete(question: Question, locked: bool) -> None:
+    check_open(question.trial)
+    if locked:
+        raise TrialRefused(_(
+            "Members have already submitted evaluations of this trial, so its questions cannot be "
+            "deleted. You may make a question optional instead."
+        ))
+
+
+def _question_values(data: dict[str, Any]) -> dict[str, Any]:
+    kind = data["kind"]
+    options = parse_options(data.get("options")) if kind in domain.CHOICE_QUESTION_KINDS else []
+    error = options_errors(kind, options)
+    if error:
+        raise TrialRefused(error)
+    return dict(
+        kind=kind, prompt=(data.get("prompt") or "").strip(),
+        help_text=(data.get("help_text") or "").strip(), required=bool(data.get("required")),
+        options=options,
+    )
+
+
+def add_question(trial: Trial, data: dict[str, Any]) -> Question:
+    values = _question_values(data)
+    check_new_question(trial, values["required"], questionnaire_locked(trial))
+    position = (max((q.position for q in trial.questions), default=-1)) + 1
+    question = Question(trial_id=trial.id, position=position, **values)
+    db.add(question)
+    db.commit()
+    return question
+
+
+def update_question(question: Question, data: dict[str, Any]) -> Question:
+    values = _question_values(data)
+    check_question_change(question, values["kind"], values["required"], values["options"],
+                          questionnaire_locked(question.trial))
+    old_options = list(question.options or [])
+    if values["kind"] != question.kind or any(o not in values["options"] for o in old_options):
+        # Only drafts can hold answers here (the questionnaire is not locked): they no longer fit.
+        db.execute(delete(Answer).where(Answer.question_id == question.id))
+    for name, value in values.items():
+        setattr(question, name, value)
+    db.commit()
+    return question
+
+
+def delete_question(question: Question) -> None:
+    check_delete(question, questionnaire_locked(question.trial))
+    trial = question.trial
+    # Drafts may hold answers to it (nothing submitted, or the delete was refused above).
+    db.execute(delete(Answer).where(Answer.question_id == question.id))
+    trial.questions.remove(question)
+    db.delete(question)
+    for i, q in enumerate(trial.questions):
+        q.position = i
+    db.commit()
+
+
+def move_question(question: Question, direction: str) -> None:
+    """Swap the question with its neighbour above ("up") or below ("down")."""
+    trial = question.trial
+    check_open(trial)
+    ordered = list(trial.questions)
+    index = ordered.index(question)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for i, q in enumerate(ordered):
+        q.position = i
+    db.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: enrollment decisions
+
+
+def applicants(trial: Trial, status: str | None = None, per_page: int = APPLICANTS_PER_PAGE) -> Page:
+    """A page of the trial's enrollments with their members, applications first; two queries."""
+    stmt = (
+        select(Enrollment, User)
+        .join(User, User.id == Enrollment.member_id)
+        .where(Enrollment.trial_id == trial.id)
+        .order_by(Enrollment.created_at, Enrollment.id)
+    )
+    if status in domain.ENROLLMENT_STATUSES:
+        stmt = stmt.where(Enrollment.status == status)
+    return paginate(stmt, per_page=per_page, scalars=False)
+
+
+def decide(trial: Trial, enrollment_id: int, accept: bool, staff: User) -> Enrollment:
+    """Accept or decline an application; accepting is refused when the trial is full."""
+    locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update())
+    enrollment = db.scalar(
+        select(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.trial_id == trial.id)
+    )
+    if locked is None or enrollment is None:
+        raise LookupError(enrollment_id)
+    try:
+        if locked.status == "closed":
+            raise TrialRefused(_("This trial is closed: enrollments can no longer change."))
+        if enrollment.status == "withdrawn":
+            raise TrialRefused(_("This member has withdrawn from the trial."))
+        if accept:
+            if enrollment.status == "accepted":
+                raise TrialRefused(_("This member is already accepted."))
+            left = places_left(locked, accepted_count(locked.id))
+            if left is not None and left <= 0:
+                raise TrialRefused(_("The trial is full: no place is left to accept this member."))
+            enrollment.status = "accepted"
+        else:
+            if enrollment.status == "declined":
+                raise TrialRefused(_("This application is already declined."))
+            enrollment.status = "declined"
+    except TrialRefused:
+        db.rollback()
+        raise
+    enrollment.decided_at = utcnow()
+    enrollment.decided_by_id = staff.id
+    db.commit()
+    return enrollment
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
+
+
+def _visible_to(member: User):
+    return and_(
+        Trial.status.in_(MEMBER_STATUSES_SHOWN),
+        Trial.segments.any(TrialSegment.segment == member.segment),
+    )
+
+
+def member_trials(member: User, per_page: int = MEMBER_PER_PAGE) -> Page:
+    """Trials open to the member's segment that recruit or run; rows are
+    (Trial, the member's Enrollment or None, accepted count). Three queries whatever the size."""
+    stmt = (
+        select(Trial, Enrollment, _accepted_subquery().label("accepted"))
+        .outerjoin(Enrollment, and_(Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id))
+        .where(_visible_to(member))
+        .order_by(Trial.enrollment_closes_on, Trial.id)
+    )
+    return paginate(stmt, per_page=per_page, scalars=False)
+
+
+def member_trial(trial_id: int, member: User) -> Trial | None:
+    """The trial if the member may see it: never a draft; open to their segment, or one they
+    have an enrollment in (their segment may have changed since)."""
+    mine = select(Enrollment.id).where(
+        Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id
+    ).exists()
+    return db.scalar(
+        select(Trial).where(
+            Trial.id == trial_id,
+            Trial.status != "draft",
+            or_(Trial.segments.any(TrialSegment.segment == member.segment), mine),
+        )
+    )
+
+
+def my_enrollment(trial: Trial, member: User) -> Enrollment | None:
+    return db.scalar(
+        select(Enrollment).where(Enrollment.trial_id == trial.id, Enrollment.member_id == member.id)
+    )
+
+
+def application_refusal(trial: Trial, member: User, enrollment: Enrollment | None,
+                        accepted: int, today: date | None = None) -> str | None:
+    """Why the member cannot apply now, or None if they can."""
+    today = today or domain.shanghai_today()
+    if member.segment not in trial.segment_codes:
+        return _("This trial is not open to your segment.")
+    if enrollment is not None and enrollment.status in ("applied", "accepted"):
+        return _("You have already applied to this trial.")
+    if enrollment is not None and enrollment.status == "declined":
+        return _("Your application to this trial was declined.")
+    if trial.status == "closed":
+        return _("This trial is closed.")
+    if trial.status != "recruiting":
+        return _("This trial is not recruiting.")
+    if today < trial.enrollment_opens_on:
+        return _("Enrollment opens on %(date)s.", date=_format_date(trial.enrollment_opens_on))
+    if today > trial.enrollment_closes_on:
+        return _("Enrollment closed on %(date)s.", date=_format_date(trial.enrollment_closes_on))
+    left = places_left(trial, accepted)
+    if left is not None and left <= 0:
+        return _("This trial is full: no place is left.")
+    return None
+
+
+def _format_date(value: date) -> str:
+    from flask_babel import format_date
+
+    return format_date(value)
+
+
+def apply(trial: Trial, member: User, motivation: str) -> Enrollment:
+    """Apply (or re-apply after withdrawing); auto-accepted when the trial says so. Commits."""
+    locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update())
+    if locked is None:
+        raise LookupError(trial.id)
+    enrollment = db.scalar(
+        select(Enrollment).where(Enrollment.trial_id == locked.id, Enrollment.member_id == member.id)
+    )
+    refusal = application_refusal(locked, member, enrollment, accepted_count(locked.id))
+    if refusal:
+        db.rollback()
+        raise TrialRefused(refusal)
+    now = utcnow()
+    if enrollment is None:
+        enrollment = Enrollment(trial_id=locked.id, member_id=member.id)
+        db.add(enrollment)
+    enrollment.motivation = (motivation or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    enrollment.created_at = now
+    if locked.auto_accept:
+        enrollment.status = "accepted"
+        enrollment.decided_at = now
+        enrollment.decided_by_id = None
+    else:
+        enrollment.status = "applied"
+        enrollment.decided_at = None
+        enrollment.decided_by_id = None
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise TrialRefused(_("You have already applied to this trial.")) from None
+    return enrollment
+
+
+def withdraw(trial: Trial, member: User) -> Enrollment:
+    enrollment = db.scalar(
+        select(Enrollment)
+        .where(Enrollment.trial_id == trial.id, Enrollment.member_id == member.id)
+        .with_for_update()
+    )
+    if enrollment is None or enrollment.status not in ("applied", "accepted"):
+        db.rollback()
+        raise TrialRefused(_("You have no application to withdraw in this trial."))
+    if trial.status == "closed":
+        db.rollback()
+        raise TrialRefused(_("This trial is closed: you can no longer withdraw."))
+    enrollment.status = "withdrawn"
+    db.commit()
+    return enrollment
+
+
+def my_enrollments(member: User, per_page: int = MEMBER_PER_PAGE) -> Page:
+    """The member's enrollments with their trials, newest first; rows are Enrollment with trial."""
+    stmt = (
+        select(Enrollment)
+        .join(Trial, Trial.id == Enrollment.trial_id)
+        .where(Enrollment.member_id == member.id, Trial.status != "draft")
+        .options(selectinload(Enrollment.trial))
+        .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
+    )
+    return paginate(stmt, per_page=per_page)
