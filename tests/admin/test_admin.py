@@ -101,6 +101,7 @@ def test_last_active_admin_is_kept(app, dbs, admin_user):
     dbs.expire_all()
     assert dbs.get(User, admin_user.id).status == "active"
     second = app.test_client()
+    second.language("en")
     login(second, admin_user)
     response = second.post(f"/admin/staff/{other.id}/role", data={"role": "office"}, follow_redirects=True)
     assert response.status_code == 200
@@ -115,7 +116,10 @@ def test_last_active_admin_message(app, dbs, admin_user):
     from portal.admin import services
 
     with app.test_request_context():
+        from flask import session
+
         from portal.db import db
+        session["lang"] = "en"
         actor = db.get(User, make_user(dbs, role="admin", status="paused").id)
         target = db.get(User, admin_user.id)
         with pytest.raises(services.StaffError, match="last active administrator"):

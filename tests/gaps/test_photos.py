@@ -14,7 +14,10 @@ from tests.gaps.helpers import image_bytes, padded_png
 
 @pytest.fixture(autouse=True)
 def request_context(app):
+    from flask import session
+
     with app.test_request_context():
+        session["lang"] = "en"  # messages are matched in English; the site default is Chinese
         yield
 
 
