@@ -155,3 +155,54 @@ def choices(vocabulary: dict, blank=None) -> list[SelectChoice]:
     if blank is not None:
         items.insert(0, SelectChoice("", blank))
     return items
+
+
+SUBMISSION_KINDS = {
+    "evaluation": _l("Evaluation"),
+    "gap_report": _l("Service-gap report"),
+    "opinion": _l("Opinion"),
+}
+# The moves triage may make; 'linked' is reached by linking an improvement item.
+SUBMISSION_TRANSITIONS = {
+    "new": ("in_review", "linked", "duplicate", "no_action"),
+    "in_review": ("new", "linked", "duplicate", "no_action"),
+    "linked": ("in_review",),
+    "duplicate": ("in_review",),
+    "no_action": ("in_review",),
+}
+
+ITEM_STATUSES = {
+    "proposed": _l("Proposed"),
+    "approved": _l("Approved"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "verified": _l("Verified"),
+    "rejected": _l("Rejected"),
+}
+ITEM_TRANSITIONS = {
+    "proposed": ("approved", "rejected"),
+    "approved": ("in_progress", "rejected"),
+    "in_progress": ("done", "rejected"),
+    "done": ("verified", "in_progress"),
+    "verified": (),
+    "rejected": ("proposed",),
+}
+# Items in these states count as closed: they are neither open nor overdue.
+ITEM_CLOSED_STATUSES = ("done", "verified", "rejected")
+# Reaching these tells the members whose submissions the item answers.
+ITEM_OUTCOME_STATUSES = ("done", "verified")
+
+PRIORITIES = {
+    "low": _l("Low"),
+    "normal": _l("Normal"),
+    "high": _l("High"),
+    "urgent": _l("Urgent"),
+}
+
+DMAIC_PHASES = {
+    "define": _l("Define"),
+    "measure": _l("Measure"),
+    "analyse": _l("Analyse"),
+    "improve": _l("Improve"),
+    "control": _l("Control"),
+}

@@ -1,14 +1,19 @@
 """Every model, imported in one place so alembic and the app see the whole schema."""
 from portal.accounts.models import Invitation, LoginAttempt, User
+from portal.audit.models import AuditEntry
 from portal.db import Base
 from portal.gaps.models import GapPhoto, ServiceGapReport
+from portal.improvements.models import Department, ImprovementItem
+from portal.notifications.models import Notification, OutboxEmail
 from portal.opinions.models import Consultation, Opinion
+from portal.triage.models import InternalNote, Submission, submission_items
 from portal.trials.models import (
     Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial, TrialSegment,
 )
 
 __all__ = [
-    "Answer", "Base", "Consultation", "Enrollment", "Evaluation", "EvaluationVersion",
-    "GapPhoto", "Invitation", "LoginAttempt", "Opinion", "Question", "ServiceGapReport",
-    "Trial", "TrialSegment", "User",
+    "Answer", "AuditEntry", "Base", "Consultation", "Department", "Enrollment", "Evaluation",
+    "EvaluationVersion", "GapPhoto", "ImprovementItem", "InternalNote", "Invitation",
+    "LoginAttempt", "Notification", "Opinion", "OutboxEmail", "Question", "ServiceGapReport",
+    "Submission", "Trial", "TrialSegment", "User", "submission_items",
 ]

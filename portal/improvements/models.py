@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.db import Base, UTCDateTime, utcnow
+from portal.triage.models import Submission, submission_items
+
+
+class Department(Base):
+    """A department that owns improvement items; the A contact leads, the B contact backs up
+    and is the one told when an item runs overdue."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    a_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    b_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    a_contact: Mapped[User | None] = relationship(foreign_keys=[a_contact_id])
+    b_contact: Mapped[User | None] = relationship(foreign_keys=[b_contact_id])
+
+
+class ImprovementItem(Base):
+    """Work a department owns to close a service gap, driven through DMAIC to verification."""
+
+    __tablename__ = "improvement_items"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed','approved','in_progress','done','verified','rejected')",
+            name="status",
+        ),
+        CheckConstraint("priority IN ('low','normal','high','urgent')", name="priority"),
+        CheckConstraint(
+            "dmaic_phase IN ('define','measure','analyse','improve','control')", name="dmaic_phase"
+        ),
+        Index("ix_improvement_items_created_id", "created_at", "id"),
+        Index("ix_improvement_items_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    commitment: Mapped[str | None] = mapped_column(String(32), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(16), default="normal", index=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    dmaic_phase: Mapped[str] = mapped_column(String(16), default="define")
+    # Written for members: shown on their submissions once the item is done or verified.
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When it reached done (for days-to-close) and when its lateness was last escalated.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    department: Mapped[Department | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    submissions: Mapped[list[Submission]] = relationship(
+        secondary=submission_items, back_populates="items", order_by=Submission.id,
+    )
+
+    __mapper_args__ = {"version_id_col": version}

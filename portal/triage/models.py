@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, SmallInteger, String,
+    Table, Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.db import Base, UTCDateTime, utcnow
+
+# A submission may feed several improvement items and an item gathers many submissions.
+submission_items = Table(
+    "submission_items",
+    Base.metadata,
+    Column("submission_id", ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", ForeignKey("improvement_items.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Submission(Base):
+    """One row per member submission (an evaluation, a service-gap report or an opinion), so the
+    service office works from one inbox: the filter columns are copied here from the source row
+    and indexed, and the triage state (status, assignee, duplicate, tags) lives here only.
+
+    The source rows keep a copy of the status (`triage_status` / `status`) that member pages
+    read; `portal.triage.services.set_status` is the one place that changes both.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('evaluation','gap_report','opinion')", name="kind"),
+        CheckConstraint(
+            "status IN ('new','in_review','linked','duplicate','no_action')", name="status"
+        ),
+        # The inbox reads newest first and pages by (submitted_at, id).
+        Index("ix_submissions_submitted_id", "submitted_at", "id"),
+        Index("ix_submissions_kind_submitted", "kind", "submitted_at"),
+        Index("ix_submissions_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="CASCADE"), unique=True
+    )
+    gap_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_gap_reports.id", ondelete="CASCADE"), unique=True
+    )
+    opinion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opinions.id", ondelete="CASCADE"), unique=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Copied from the member and the source so every inbox filter is one indexed column.
+    segment: Mapped[str | None] = mapped_column(String(16), index=True)
+    district: Mapped[str | None] = mapped_column(String(16), index=True)
+    channel: Mapped[str | None] = mapped_column(String(32), index=True)
+    commitment: Mapped[str | None] = mapped_column(String(32), index=True)
+    severity: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    # The text searched and shown as the summary: report description, opinion text, or the
+    # evaluation's free-text answers.
+    description: Mapped[str] = mapped_column(Text, default="")
+    low_score: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    no_action_reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a save names the version it started from (see triage.services).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    member: Mapped[User] = relationship(foreign_keys=[member_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    duplicate_of: Mapped[Submission | None] = relationship(remote_side=[id])
+    items: Mapped[list["ImprovementItem"]] = relationship(  # noqa: F821
+        secondary=submission_items, back_populates="submissions",
+        order_by="ImprovementItem.id",
+    )
+    notes: Mapped[list[InternalNote]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="InternalNote.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InternalNote(Base):
+    """A note staff keep on a submission. Never shown to members."""
+
+    __tablename__ = "internal_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
