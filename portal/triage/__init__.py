@@ -1,1 +1,7 @@
-"""triage"""
+"""The triage inbox: every member submission (evaluations, service-gap reports, opinions) in
+one list for the service office, with assignment, statuses, tags, notes and item links."""
+from flask import Blueprint
+
+bp = Blueprint("triage", __name__, template_folder="templates")
+
+from portal.triage import routes  # noqa: E402,F401
