@@ -54,16 +54,6 @@ BULK_STATUSES = ("in_review", "no_action")
 # The fields a triage save may change, as recorded in the audit log.
 TRIAGE_FIELDS = ("assignee_id", "status", "no_action_reason", "duplicate_of_id", "tags")
 
-AUDIT_ACTIONS = {
-    "submission.triage": _l("Triage saved"),
-    "submission.note": _l("Internal note added"),
-    "submission.link": _l("Linked to improvement items"),
-    "submission.unlink": _l("Unlinked from an improvement item"),
-    "submission.bulk_assign": _l("Assigned (bulk)"),
-    "submission.bulk_status": _l("Status set (bulk)"),
-    "submission.bulk_tag": _l("Tag added (bulk)"),
-    "submission.bulk_link": _l("Linked to an improvement item (bulk)"),
-}
 FIELD_LABELS = {
     "assignee_id": _l("Assignee"),
     "status": _l("Status"),
@@ -833,7 +823,7 @@ def timeline(submission: Submission) -> list[TimelineEntry]:
         result.append(TimelineEntry(
             at=e.created_at,
             actor=e.actor.name if e.actor else _("System"),
-            action=str(AUDIT_ACTIONS.get(e.action, e.action)),
+            action=audit.action_label(e.action),
             changes=[Change(str(FIELD_LABELS.get(k, k)), shown(k, before.get(k)),
                             shown(k, after.get(k))) for k in keys],
         ))
