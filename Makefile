@@ -48,5 +48,9 @@ messages: $(INSTALLED)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
+# Page times, SQL statements per page and export memory at 2,000 and 20,000 rows (BENCH_ROWS).
+bench: translations
+	$(BIN)/python bench/bench_lists.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

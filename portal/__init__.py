@@ -80,6 +80,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(opinions)
     app.register_blueprint(gaps)
     app.register_blueprint(admin)
+    from portal.triage import bp as triage
+
+    app.register_blueprint(triage)
+    from portal.improvements import bp as improvements
+    from portal.notifications import bp as notifications
+
+    app.register_blueprint(improvements)
+    app.register_blueprint(notifications)
+    from portal.audit import bp as audit
+    from portal.exports import bp as exports
+
+    app.register_blueprint(audit)
+    app.register_blueprint(exports)
 
 
 def _register_template_helpers(app: Flask) -> None:

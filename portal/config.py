@@ -50,6 +50,17 @@ def load(app: Flask, overrides: dict | None) -> None:
         LOGIN_WINDOW_SECONDS=15 * 60,
         PAGE_SIZE=25,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        # Outbox emails: sent by `flask --app portal send-outbox` only when SMTP_HOST is set.
+        SMTP_HOST=None,
+        SMTP_PORT=587,
+        SMTP_USER=None,
+        SMTP_PASSWORD=None,
+        SMTP_STARTTLS=True,
+        SMTP_SSL=False,
+        SMTP_TIMEOUT=30,
+        MAIL_FROM="noreply@localhost",
+        # Put in front of the paths in emails, e.g. "https://panel.example.com".
+        PUBLIC_BASE_URL="",
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ
@@ -58,6 +69,16 @@ def load(app: Flask, overrides: dict | None) -> None:
     if env.get("PORTAL_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM"):
+        if env.get(f"PORTAL_{key}"):
+            app.config[key] = env[f"PORTAL_{key}"]
+    if env.get("PORTAL_SMTP_PORT", "").isdigit():
+        app.config["SMTP_PORT"] = int(env["PORTAL_SMTP_PORT"])
+    for key in ("SMTP_STARTTLS", "SMTP_SSL"):
+        if env.get(f"PORTAL_{key}"):
+            app.config[key] = env[f"PORTAL_{key}"].lower() in ("1", "true", "yes")
+    if env.get("PORTAL_BASE_URL"):
+        app.config["PUBLIC_BASE_URL"] = env["PORTAL_BASE_URL"]
     if overrides:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

@@ -96,7 +96,38 @@ def make_gap_report(s: Session, member: User, **fields) -> ServiceGapReport:
     return report
 
 
+def make_department(s: Session, a_contact: User | None = None, b_contact: User | None = None,
+                    **fields):
+    """A department; its A and B contacts are new office users unless given."""
+    from portal.improvements.models import Department
+
+    a_contact = a_contact or make_user(s, role="office")
+    b_contact = b_contact or make_user(s, role="office")
+    values = dict(name=f"Department {next(_seq)}", a_contact_id=a_contact.id,
+                  b_contact_id=b_contact.id)
+    values.update(fields)
+    department = Department(**values)
+    s.add(department)
+    s.commit()
+    return department
+
+
+def make_item(s: Session, submissions=(), **fields):
+    """An improvement item (proposed, normal priority unless given), linked to `submissions`."""
+    from portal.improvements.models import ImprovementItem
+
+    values = dict(title=f"Improvement {next(_seq)}", description="Shorten the queue.",
+                  commitment="counter_service", priority="normal", status="proposed",
+                  dmaic_phase="define")
+    values.update(fields)
+    item = ImprovementItem(**values)
+    item.submissions = list(submissions)
+    s.add(item)
+    s.commit()
+    return item
+
+
 __all__ = [
     "PASSWORD", "make_consultation", "make_enrollment", "make_gap_report", "make_trial",
-    "make_user", "Evaluation",
+    "make_user", "Evaluation", "make_department", "make_item",
 ]

@@ -206,7 +206,7 @@ def _member_or_404(member_id: int) -> User:
 @roles_required("office", "admin")
 def pause_member(member_id: int):
     member = _member_or_404(member_id)
-    services.set_member_status(member, "paused")
+    services.set_member_status(member, "paused", actor=current_user)
     flash(_("%(name)s is paused and can no longer sign in.", name=member.name), "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.members"))
 
@@ -215,6 +215,6 @@ def pause_member(member_id: int):
 @roles_required("office", "admin")
 def resume_member(member_id: int):
     member = _member_or_404(member_id)
-    services.set_member_status(member, "active")
+    services.set_member_status(member, "active", actor=current_user)
     flash(_("%(name)s is active again.", name=member.name), "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.members"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import domain
 from portal.accounts.models import Invitation, LoginAttempt, User
+from portal.audit.services import record
 from portal.db import db, utcnow
 
 
@@ -97,6 +98,10 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
         expires_at=utcnow() + timedelta(days=days),
     )
     db.add(invitation)
+    db.flush()
+    record(created_by, "create", "invitation", invitation.id, None,
+           {"segment": segment, "email": invitation.email, "days": days,
+            "expires_at": invitation.expires_at})
     db.commit()
     return invitation, token
 
@@ -272,18 +277,28 @@ def members_query(segment: str | None = None, district: str | None = None,
     return stmt.order_by(User.created_at.desc(), User.id.desc())
 
 
-def set_member_status(member: User, status: str) -> None:
+def set_member_status(member: User, status: str, actor: User | None = None) -> None:
+    """Pause or resume a member; `actor` (the staff user doing it) is recorded in the audit log."""
+    if status == member.status:
+        return
+    record(actor, "pause" if status == "paused" else "resume", "user", member.id,
+           {"status": member.status}, {"status": status})
     member.status = status
     db.commit()
 
 
-def create_staff_user(email: str, name: str, role: str, password: str) -> User:
+def create_staff_user(email: str, name: str, role: str, password: str,
+                      actor: User | None = None) -> User:
+    """A new staff account; recorded in the audit log as done by `actor` (None: the command line)."""
     if email_taken(email):
         raise EmailTaken(_("An account with this email already exists."))
     user = User(email=normalize_email(email), name=name.strip(), role=role)
     user.set_password(password)
     db.add(user)
     try:
+        db.flush()
+        record(actor, "create", "user", user.id, None,
+               {"name": user.name, "email": user.email, "role": role, "status": user.status})
         db.commit()
     except IntegrityError:
         db.rollback()

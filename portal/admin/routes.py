@@ -33,7 +33,7 @@ def create_staff():
         if form.validate():
             try:
                 user = services.create_staff_user(form.email.data, form.name.data, form.role.data,
-                                                  form.password.data)
+                                                  form.password.data, actor=current_user)
             except EmailTaken as exc:
                 form.email.errors.append(str(exc))
             else:

@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select
 from portal import domain
 from portal.accounts.models import User
 from portal.accounts.services import AccountError, create_staff_user  # noqa: F401  (re-exported)
+from portal.audit.services import record
 from portal.db import db
 
 
@@ -54,6 +55,7 @@ def change_role(actor: User, target: User, role: str) -> None:
         _guard_admin_loss(actor, target, _("You cannot take away your own administrator role."))
     elif target.id == actor.id:
         raise StaffError(_("You cannot change your own role."))
+    record(actor, "change_role", "user", target.id, {"role": target.role}, {"role": role})
     target.role = role
     db.commit()
 
@@ -63,5 +65,7 @@ def set_status(actor: User, target: User, status: str) -> None:
         return
     if status == "paused":
         _guard_admin_loss(actor, target, _("You cannot pause your own account."))
+    record(actor, "pause" if status == "paused" else "resume", "user", target.id,
+           {"status": target.status}, {"status": status})
     target.status = status
     db.commit()

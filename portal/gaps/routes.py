@@ -61,7 +61,10 @@ def member_detail(report_id: int):
     report = services.member_report(current_user, report_id)
     if report is None:
         abort(404)
-    return render_template("gaps/member_detail.html", report=report)
+    from portal.notifications.services import outcomes_for
+
+    return render_template("gaps/member_detail.html", report=report,
+                           outcomes=outcomes_for("gap_report", report.id))
 
 
 @bp.get("/reports/<int:report_id>/photos/<int:photo_id>")

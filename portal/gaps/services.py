@@ -23,6 +23,7 @@ from portal.db import db, utcnow
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.gaps.photos import CheckedPhoto
 from portal.pagination import Page, paginate
+from portal.triage import services as triage
 
 MAX_AGE_DAYS = 365
 MEMBER_PER_PAGE = 20
@@ -94,6 +95,7 @@ def create_report(member: User, *, channel: str, commitment: str, district: str,
     ]
     db.add(report)
     try:
+        triage.record_gap_report(report)
         db.commit()
     except Exception:
         db.rollback()

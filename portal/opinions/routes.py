@@ -67,7 +67,14 @@ def member_detail(consultation_id: int):
     return render_template(
         "opinions/member_detail.html", consultation=consultation, opinion=opinion, form=form,
         refusal=refusal, state=services.window_state(consultation), services=services,
+        outcomes=_outcomes("opinion", opinion.id if opinion else None),
     ), status
+
+
+def _outcomes(kind, source_id):
+    from portal.notifications.services import outcomes_for
+
+    return outcomes_for(kind, source_id)
 
 
 # --- staff -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from portal.accounts.models import User
 from portal.db import db
 from portal.opinions.models import Consultation, Opinion
 from portal.pagination import Page, paginate
+from portal.triage import services as triage
 
 # Where a consultation's window stands today (computed, never stored).
 WINDOW_STATES = {
@@ -316,6 +317,7 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
                           stance=stance, text=text)
         db.add(opinion)
         try:
+            triage.record_opinion(opinion)
             db.commit()
             return opinion, True
         except IntegrityError:
@@ -325,5 +327,6 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
                 raise
     opinion.stance = stance
     opinion.text = text
+    triage.record_opinion(opinion)
     db.commit()
     return opinion, False

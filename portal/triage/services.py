@@ -633,6 +633,11 @@ def link_items(actor: User, submission: Submission, items: Iterable[ImprovementI
         set_status(submission, "linked")
     after = {"items": _item_ids(submission), "status": submission.status}
     audit.record(actor, action, "submission", submission.id, before, after)
+    # Linked to an item that is already done: the member hears of the outcome now.
+    from portal.notifications.services import notify_item_closed
+
+    for item in new:
+        notify_item_closed(item)
     return True
 
 

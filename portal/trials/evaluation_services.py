@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.models import User
 from portal.db import db, utcnow
 from portal.pagination import Page, paginate
+from portal.triage import services as triage
 from portal.trials.models import Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial
 
 TEXT_MAX_LENGTH = 2000
@@ -396,10 +397,12 @@ def submit_evaluation(trial: Trial, member: User, form: Mapping[str, Any]) -> Ev
         evaluation.status = "submitted"
         evaluation.version = (evaluation.version or 0) + 1
         evaluation.submitted_at = now
+        frozen = snapshot(trial.questions, clean)
         db.add(EvaluationVersion(
             evaluation=evaluation, version=evaluation.version, submitted_at=now,
-            answers=snapshot(trial.questions, clean),
+            answers=frozen,
         ))
+        triage.record_evaluation(evaluation, frozen)
         return evaluation
 
     return _one_transaction(work)

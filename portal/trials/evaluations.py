@@ -31,7 +31,14 @@ def _member_page(trial, evaluation, *, values=None, errors=None, refused=None, s
         errors=errors or {}, refusal=refused or services.refusal(trial), closed_view=closed_view,
         unsubmitted=services.has_unsubmitted_changes(evaluation, questions),
         field_name=services.field_name, forms=forms, text_max=services.TEXT_MAX_LENGTH,
+        outcomes=_outcomes(evaluation),
     ), status
+
+
+def _outcomes(evaluation):
+    from portal.notifications.services import outcomes_for
+
+    return outcomes_for("evaluation", evaluation.id if evaluation is not None else None)
 
 
 @bp.route("/trials/<int:trial_id>/evaluation", methods=["GET", "POST"])

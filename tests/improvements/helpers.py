@@ -1,0 +1,50 @@
+"""Helpers for the improvement and notification tests."""
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from portal.triage.models import Submission
+from tests.factories import make_gap_report
+
+
+def count_queries(app, client, url) -> tuple[int, str]:
+    statements = []
+    engine = app.extensions["portal.engine"]
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.status_code
+    return len(statements), "\n".join(statements)
+
+
+def gap_submission(dbs, member, **fields) -> Submission:
+    """A member's service-gap report with its triage submission row."""
+    report = make_gap_report(dbs, member, **fields)
+    submission = Submission(
+        kind="gap_report", gap_report_id=report.id, member_id=member.id, segment=member.segment,
+        district=report.district, channel=report.channel, commitment=report.commitment,
+        severity=report.severity, title=report.title, description=report.description,
+        status="new", tags=[],
+    )
+    dbs.add(submission)
+    dbs.commit()
+    return submission
+
+
+def item_form(item, **changes) -> dict:
+    """The edit form as the page would post it, with `changes`."""
+    data = dict(
+        version=str(item.version), title=item.title, description=item.description or "",
+        commitment=item.commitment or "", department_id=str(item.department_id or ""),
+        priority=item.priority, due_on=item.due_on.isoformat() if item.due_on else "",
+        status=item.status, rejection_reason=item.rejection_reason or "",
+        dmaic_phase=item.dmaic_phase, resolution_note=item.resolution_note or "",
+    )
+    data.update({k: ("" if v is None else v) for k, v in changes.items()})
+    return data
