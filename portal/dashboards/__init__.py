@@ -1,0 +1,6 @@
+"""Dashboards: the service office's overview and the members' "what changed thanks to the panel"."""
+from flask import Blueprint
+
+bp = Blueprint("dashboards", __name__, template_folder="templates")
+
+from portal.dashboards import routes  # noqa: E402,F401
