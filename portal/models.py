@@ -4,6 +4,7 @@ from portal.audit.models import AuditEntry
 from portal.db import Base
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.improvements.models import Department, ImprovementItem
+from portal.index.models import IndexFigure, IndexPeriod
 from portal.notifications.models import Notification, OutboxEmail
 from portal.opinions.models import Consultation, Opinion
 from portal.triage.models import InternalNote, Submission, submission_items
@@ -13,7 +14,8 @@ from portal.trials.models import (
 
 __all__ = [
     "Answer", "AuditEntry", "Base", "Consultation", "Department", "Enrollment", "Evaluation",
-    "EvaluationVersion", "GapPhoto", "ImprovementItem", "InternalNote", "Invitation",
+    "EvaluationVersion", "GapPhoto", "ImprovementItem", "IndexFigure", "IndexPeriod",
+    "InternalNote", "Invitation",
     "LoginAttempt", "Notification", "Opinion", "OutboxEmail", "Question", "ServiceGapReport",
     "Submission", "Trial", "TrialSegment", "User", "submission_items",
 ]

@@ -1,0 +1,494 @@
+"""The composite service competitiveness index: periods, figures, CSV upload, the computation,
+and the panel's own figures for a period. Plain functions; no Flask request needed to compute.
+
+The formula (also written out on the index page):
+
+    S (specialty satisfaction)  = mean over the commitment areas of the own score (0-100)
+    B (satisfaction benchmark)  = clamp(50 + 2.5 x (own - competitor), 0, 100)
+    W (word of mouth)           = clamp(50 + (own NPS - competitor NPS) / 2, 0, 100)
+    index = (wS x S + wB x B + wW x W) / (wS + wB + wW), over the components that have figures
+
+For B and W the overall figure is used when the period has one, else the mean of the figures
+given per area. Level with the competitor gives 50; a 20-point satisfaction lead, or a
+100-point NPS lead, gives 100. A period without any figure has no index ("no data yet").
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from portal import domain
+from portal.audit import services as audit
+from portal.audit.services import record, snapshot
+from portal.db import db
+from portal.gaps.models import ServiceGapReport
+from portal.index.models import OVERALL, IndexFigure, IndexPeriod
+from portal.trials.models import Answer, Evaluation, Question
+
+VIEW_ROLES = ("product", "office", "admin")
+EDIT_ROLES = ("admin",)
+
+COMPONENTS = {
+    "satisfaction": _l("Specialty satisfaction"),
+    "satisfaction_benchmark": _l("Satisfaction benchmark"),
+    "word_of_mouth": _l("Word-of-mouth benchmark"),
+}
+# Components compared with a competitor (they take a competitor value).
+BENCHMARKED = ("satisfaction_benchmark", "word_of_mouth")
+PERIOD_KINDS = {"month": _l("Month"), "quarter": _l("Quarter")}
+WEIGHT_FIELDS = {
+    "satisfaction": "weight_satisfaction",
+    "satisfaction_benchmark": "weight_benchmark",
+    "word_of_mouth": "weight_word_of_mouth",
+}
+BENCHMARK_FACTOR = 2.5
+# Accepted ranges of the figures: satisfaction scores 0-100, NPS -100..100.
+VALUE_RANGES = {
+    "satisfaction": (0.0, 100.0),
+    "satisfaction_benchmark": (0.0, 100.0),
+    "word_of_mouth": (-100.0, 100.0),
+}
+CSV_COLUMNS = ("component", "commitment", "own_value", "competitor_value")
+CSV_MAX_BYTES = 1024 * 1024
+# The audit log's labels of this area's entries (added here, so the audit area stays untouched).
+audit.OBJECT_TYPES.setdefault("index_period", _l("Index period"))
+audit.ACTIONS.setdefault("index.upload", _l("Index figures uploaded (CSV)"))
+audit.ACTIONS.setdefault("index.figures", _l("Index figures saved"))
+
+PERIOD_FIELDS = ("label", "kind", "starts_on", "ends_on", "weight_satisfaction",
+                 "weight_benchmark", "weight_word_of_mouth")
+
+
+class IndexRefused(Exception):
+    """A change the index refuses; the message is translated. `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class UploadRefused(Exception):
+    """A CSV file refused whole; `errors` lists (line number or None, message)."""
+
+    def __init__(self, errors: list[tuple[int | None, str]]):
+        super().__init__("; ".join(m for _n, m in errors))
+        self.errors = errors
+
+
+# --- the computation (pure) ---------------------------------------------------------------------
+
+
+def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
+    return max(low, min(high, value))
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@dataclass
+class IndexResult:
+    """The index of one period: its value (None: no data yet) and each component's 0-100 score."""
+
+    period: IndexPeriod
+    value: float | None
+    components: dict[str, float | None]
+    # The weights as used, re-normalized to sum to 1 over the components that have figures.
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.period.label
+
+
+def _benchmark_pair(figures: list[IndexFigure]) -> tuple[float, float] | None:
+    """(own, competitor) of a benchmarked component: the overall figure, else the areas' mean."""
+    rows = [f for f in figures if f.competitor_value is not None]
+    overall = [f for f in rows if f.commitment == OVERALL]
+    use = overall or rows
+    if not use:
+        return None
+    return _mean([f.own_value for f in use]), _mean([f.competitor_value for f in use])
+
+
+def component_scores(figures: list[IndexFigure]) -> dict[str, float | None]:
+    """Each component normalized to 0-100 (None when the period has no figure for it)."""
+    by_component: dict[str, list[IndexFigure]] = {code: [] for code in COMPONENTS}
+    for f in figures:
+        by_component.setdefault(f.component, []).append(f)
+    scores: dict[str, float | None] = {}
+    areas = [f.own_value for f in by_component["satisfaction"] if f.commitment != OVERALL]
+    scores["satisfaction"] = _mean(areas)
+    pair = _benchmark_pair(by_component["satisfaction_benchmark"])
+    scores["satisfaction_benchmark"] = (
+        None if pair is None else clamp(50 + BENCHMARK_FACTOR * (pair[0] - pair[1]))
+    )
+    pair = _benchmark_pair(by_component["word_of_mouth"])
+    scores["word_of_mouth"] = None if pair is None else clamp(50 + (pair[0] - pair[1]) / 2)
+    return scores
+
+
+def combine(scores: dict[str, float | None], weights: dict[str, float]) -> tuple[float | None, dict[str, float]]:
+    """The weighted mean of the components that have a score, weights re-normalized over them.
+    No score, or only zero weights left: (None, {})."""
+    present = {c: max(0.0, weights.get(c) or 0.0) for c, s in scores.items() if s is not None}
+    total = sum(present.values())
+    if not present or total <= 0 or not math.isfinite(total):
+        return None, {}
+    used = {c: w / total for c, w in present.items()}
+    return sum(scores[c] * w for c, w in used.items()), used
+
+
+def period_weights(period: IndexPeriod) -> dict[str, float]:
+    return {c: getattr(period, name) for c, name in WEIGHT_FIELDS.items()}
+
+
+def compute(period: IndexPeriod) -> IndexResult:
+    scores = component_scores(list(period.figures))
+    value, used = combine(scores, period_weights(period))
+    return IndexResult(period=period, value=value, components=scores, weights=used)
+
+
+def _periods_with_figures():
+    return db.scalars(
+        select(IndexPeriod).options(selectinload(IndexPeriod.figures))
+        .order_by(IndexPeriod.starts_on, IndexPeriod.id)
+    ).all()
+
+
+def index_series() -> list[IndexResult]:
+    """Every period, oldest first, with its computed index (2 queries whatever the count)."""
+    return [compute(p) for p in _periods_with_figures()]
+
+
+def latest_index() -> IndexResult | None:
+    """The most recent period that has an index value, or None ("no data yet")."""
+    for result in reversed(index_series()):
+        if result.value is not None:
+            return result
+    return None
+
+
+def area_series(commitment: str) -> list[dict]:
+    """Per period, the figures of one commitment area (satisfaction, benchmark, word of mouth)."""
+    rows = []
+    for period in _periods_with_figures():
+        found = {f.component: f for f in period.figures if f.commitment == commitment}
+        rows.append({"period": period, **{c: found.get(c) for c in COMPONENTS}})
+    return rows
+
+
+# --- the panel's own figures ---------------------------------------------------------------------
+
+
+def period_bounds(period: IndexPeriod) -> tuple[datetime, datetime]:
+    """The period's dates as a half-open range of instants, days counted in Shanghai."""
+    start = datetime.combine(period.starts_on, time(0), tzinfo=domain.SHANGHAI)
+    end = datetime.combine(period.ends_on + timedelta(days=1), time(0), tzinfo=domain.SHANGHAI)
+    return start, end
+
+
+@dataclass
+class PanelFigures:
+    evaluations: int = 0
+    # Mean of the 1-5 ratings scaled to 0-100: (rating - 1) / 4 x 100. None: no rating.
+    rating_mean: float | None = None
+    ratings: int = 0
+    # NPS of the 0-10 answers: % promoters (9-10) - % detractors (0-6). None: no answer.
+    nps: float | None = None
+    nps_answers: int = 0
+    # {commitment: {"count": n, "mean_severity": x}} for the six areas (count 0: no report).
+    gaps: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def gap_total(self) -> int:
+        return sum(g["count"] for g in self.gaps.values())
+
+
+def panel_figures(period: IndexPeriod) -> PanelFigures:
+    """The panel's own figures for the period's dates: submitted evaluations (mean rating on
+    0-100 and NPS) and service-gap reports (by occurrence) per commitment area with their mean
+    severity. Three queries."""
+    start, end = period_bounds(period)
+    in_period = (Evaluation.status == "submitted", Evaluation.submitted_at >= start,
+                 Evaluation.submitted_at < end)
+    figures = PanelFigures()
+    figures.evaluations = db.scalar(select(func.count(Evaluation.id)).where(*in_period)) or 0
+    rows = db.execute(
+        select(
+            Question.kind,
+            func.count(Answer.number),
+            func.avg(Answer.number),
+            func.sum(case((Answer.number >= 9, 1), else_=0)),
+            func.sum(case((Answer.number <= 6, 1), else_=0)),
+        )
+        .join(Answer.question).join(Answer.evaluation)
+        .where(*in_period, Question.kind.in_(("rating", "nps")), Answer.number.is_not(None))
+        .group_by(Question.kind)
+    ).all()
+    for kind, count, avg, promoters, detractors in rows:
+        if not count:
+            continue
+        if kind == "rating":
+            figures.ratings = count
+            figures.rating_mean = (float(avg) - 1) / 4 * 100
+        else:
+            figures.nps_answers = count
+            figures.nps = (int(promoters or 0) - int(detractors or 0)) / count * 100
+    gap_rows = db.execute(
+        select(ServiceGapReport.commitment, func.count(ServiceGapReport.id),
+               func.avg(ServiceGapReport.severity))
+        .where(ServiceGapReport.occurred_at >= start, ServiceGapReport.occurred_at < end)
+        .group_by(ServiceGapReport.commitment)
+    ).all()
+    found = {code: (n, avg) for code, n, avg in gap_rows}
+    for code in domain.COMMITMENTS:
+        n, avg = found.get(code, (0, None))
+        figures.gaps[code] = {"count": n, "mean_severity": float(avg) if avg is not None else None}
+    return figures
+
+
+def area_gap_counts(commitment: str) -> dict[int, dict]:
+    """Per period id: the panel's gap reports of one area in the period (count, mean severity).
+    One query per period; periods are few (months and quarters)."""
+    out = {}
+    for period in db.scalars(select(IndexPeriod).order_by(IndexPeriod.starts_on)).all():
+        start, end = period_bounds(period)
+        n, avg = db.execute(
+            select(func.count(ServiceGapReport.id), func.avg(ServiceGapReport.severity)).where(
+                ServiceGapReport.commitment == commitment,
+                ServiceGapReport.occurred_at >= start, ServiceGapReport.occurred_at < end,
+            )
+        ).one()
+        out[period.id] = {"count": n or 0, "mean_severity": float(avg) if avg is not None else None}
+    return out
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+def periods() -> list[IndexPeriod]:
+    return db.scalars(select(IndexPeriod).order_by(IndexPeriod.starts_on.desc(), IndexPeriod.id)).all()
+
+
+def period(period_id: int) -> IndexPeriod | None:
+    return db.scalars(
+        select(IndexPeriod).options(selectinload(IndexPeriod.figures))
+        .where(IndexPeriod.id == period_id)
+    ).first()
+
+
+def _check_period(values: dict, period_id: int | None) -> None:
+    if values["ends_on"] < values["starts_on"]:
+        raise IndexRefused(_("The period cannot end before it starts."), "ends_on")
+    weights = [values[name] for name in WEIGHT_FIELDS.values()]
+    if any(w is None or w < 0 or not math.isfinite(w) for w in weights):
+        raise IndexRefused(_("Weights cannot be negative."), "weight_satisfaction")
+    if sum(weights) <= 0:
+        raise IndexRefused(_("At least one weight must be above zero."), "weight_satisfaction")
+    taken = db.scalar(select(IndexPeriod.id).where(IndexPeriod.label == values["label"]))
+    if taken is not None and taken != period_id:
+        raise IndexRefused(_("A period with this label already exists."), "label")
+
+
+def create_period(actor, **values) -> IndexPeriod:
+    _check_period(values, None)
+    created = IndexPeriod(**{k: values[k] for k in PERIOD_FIELDS})
+    db.add(created)
+    db.flush()
+    record(actor, "create", "index_period", created.id, after=snapshot(created, PERIOD_FIELDS))
+    db.commit()
+    return created
+
+
+def update_period(actor, period_id: int, **values) -> IndexPeriod:
+    found = db.get(IndexPeriod, period_id)
+    if found is None:
+        raise LookupError(period_id)
+    _check_period(values, period_id)
+    before = snapshot(found, PERIOD_FIELDS)
+    for name in PERIOD_FIELDS:
+        setattr(found, name, values[name])
+    record(actor, "update", "index_period", found.id, before=before,
+           after=snapshot(found, PERIOD_FIELDS))
+    db.commit()
+    return found
+
+
+# --- figures: checking one row, the form, the CSV upload -----------------------------------------
+
+
+def figure_keys() -> list[tuple[str, str]]:
+    """Every (component, commitment) a period may hold, in display order."""
+    keys = [("satisfaction", code) for code in domain.COMMITMENTS]
+    for component in BENCHMARKED:
+        keys.append((component, OVERALL))
+        keys.extend((component, code) for code in domain.COMMITMENTS)
+    return keys
+
+
+def ordered_figures(found: IndexPeriod) -> list[IndexFigure]:
+    """The period's figures in display order (component, then overall, then the areas)."""
+    order = {key: n for n, key in enumerate(figure_keys())}
+    return sorted(found.figures, key=lambda f: order.get((f.component, f.commitment), len(order)))
+
+
+def check_row(component: str, commitment: str, own, competitor) -> list[str]:
+    """What is wrong with one figure (empty list: fine). Values are floats or None."""
+    errors = []
+    if component not in COMPONENTS:
+        return [_("Unknown component %(value)s: use satisfaction, satisfaction_benchmark or "
+                  "word_of_mouth.", value=component or "-")]
+    if commitment != OVERALL and commitment not in domain.COMMITMENTS:
+        errors.append(_("Unknown commitment area %(value)s.", value=commitment))
+    if component == "satisfaction" and commitment == OVERALL:
+        errors.append(_("Specialty satisfaction needs a commitment area."))
+    low, high = VALUE_RANGES[component]
+    if own is None:
+        errors.append(_("The own value is missing."))
+    elif not low <= own <= high:
+        errors.append(_("The own value must be between %(low)s and %(high)s.",
+                        low=int(low), high=int(high)))
+    if component in BENCHMARKED:
+        if competitor is None:
+            errors.append(_("The competitor value is missing."))
+        elif not low <= competitor <= high:
+            errors.append(_("The competitor value must be between %(low)s and %(high)s.",
+                            low=int(low), high=int(high)))
+    elif competitor is not None:
+        errors.append(_("Specialty satisfaction takes no competitor value."))
+    return errors
+
+
+def _number(text: str) -> float | None | str:
+    """A float, None for an empty cell, or the string "bad" when it is not a number."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return "bad"
+    return value if math.isfinite(value) else "bad"
+
+
+def parse_csv(data: bytes) -> list[dict]:
+    """The rows of an uploaded CSV file, checked line by line. Raises UploadRefused listing every
+    error with its line number; returns [{component, commitment, own_value, competitor_value}]."""
+    if not data:
+        raise UploadRefused([(None, _("The file is empty."))])
+    if len(data) > CSV_MAX_BYTES:
+        raise UploadRefused([(None, _("The file is too large (at most 1 MB)."))])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadRefused([(None, _("The file is not UTF-8 text. Please save it as "
+                                      "\"CSV UTF-8\" and upload it again."))]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UploadRefused([(1, _("Line %(line)s: %(error)s", line=1, error=str(exc)))]) from None
+    columns = [h.strip().lower() for h in header or []]
+    if columns[:len(CSV_COLUMNS)] != list(CSV_COLUMNS) or any(columns[len(CSV_COLUMNS):]):
+        raise UploadRefused([(1, _("Line 1 must be the header: %(columns)s.",
+                                   columns=",".join(CSV_COLUMNS)))])
+    errors: list[tuple[int | None, str]] = []
+    rows: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append((reader.line_num, _("Line %(line)s: %(error)s", line=reader.line_num,
+                                              error=str(exc))))
+            break
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(CSV_COLUMNS) and any(c.strip() for c in cells[len(CSV_COLUMNS):]):
+            errors.append((line, _("Line %(line)s: too many columns.", line=line)))
+            continue
+        cells = (cells + [""] * len(CSV_COLUMNS))[:len(CSV_COLUMNS)]
+        component = cells[0].strip().lower()
+        commitment = cells[1].strip().lower()
+        if commitment == "overall":
+            commitment = OVERALL
+        own, competitor = _number(cells[2]), _number(cells[3])
+        problems = []
+        if own == "bad":
+            problems.append(_("the own value is not a number"))
+            own = None
+        if competitor == "bad":
+            problems.append(_("the competitor value is not a number"))
+            competitor = None
+        if not problems:
+            problems = check_row(component, commitment, own, competitor)
+        key = (component, commitment)
+        if not problems and key in seen:
+            problems.append(_("the same figure is already on line %(line)s", line=seen[key]))
+        for problem in problems:
+            errors.append((line, _("Line %(line)s: %(error)s", line=line, error=problem)))
+        if not problems:
+            seen[key] = line
+            rows.append(dict(component=component, commitment=commitment, own_value=own,
+                             competitor_value=competitor))
+    if errors:
+        raise UploadRefused(errors)
+    if not rows:
+        raise UploadRefused([(None, _("The file holds no figures."))])
+    return rows
+
+
+def _save_rows(found: IndexPeriod, rows: list[dict]) -> tuple[int, int]:
+    existing = {(f.component, f.commitment): f for f in found.figures}
+    added = changed = 0
+    for row in rows:
+        figure = existing.get((row["component"], row["commitment"]))
+        if figure is None:
+            found.figures.append(IndexFigure(**row))
+            added += 1
+        elif (figure.own_value, figure.competitor_value) != (row["own_value"], row["competitor_value"]):
+            figure.own_value = row["own_value"]
+            figure.competitor_value = row["competitor_value"]
+            changed += 1
+    return added, changed
+
+
+def upload_figures(actor, period_id: int, data: bytes, filename: str = "") -> int:
+    """Check a CSV file whole and, only if every line is right, replace the period's figures for
+    the rows it gives (others stay). All or nothing: one transaction. Returns the rows saved."""
+    found = period(period_id)
+    if found is None:
+        raise LookupError(period_id)
+    rows = parse_csv(data)
+    added, changed = _save_rows(found, rows)
+    record(actor, "index.upload", "index_period", found.id,
+           after={"file": filename[:200], "rows": len(rows), "added": added, "changed": changed})
+    db.commit()
+    return len(rows)
+
+
+def save_figures(actor, period_id: int, rows: list[dict]) -> None:
+    """Save the figures entry form: the rows given are the period's whole set of figures
+    (a figure left blank is removed)."""
+    found = period(period_id)
+    if found is None:
+        raise LookupError(period_id)
+    keep = {(r["component"], r["commitment"]) for r in rows}
+    removed = [f for f in found.figures if (f.component, f.commitment) not in keep]
+    for figure in removed:
+        found.figures.remove(figure)
+    added, changed = _save_rows(found, rows)
+    record(actor, "index.figures", "index_period", found.id,
+           after={"rows": len(rows), "added": added, "changed": changed, "removed": len(removed)})
+    db.commit()
