@@ -4,10 +4,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from portal import domain
 from portal.accounts.models import Invitation, User
+from portal.audit.models import AuditEntry
 from portal.demo import DEMO_PASSWORD, MEMBERS, STAFF
 from portal.gaps.models import GapPhoto, ServiceGapReport
-from portal.opinions.models import Consultation
+from portal.improvements.models import Department, ImprovementItem
+from portal.notifications.models import Notification, OutboxEmail
+from portal.opinions.models import Consultation, Opinion
+from portal.triage.models import InternalNote, Submission
 from portal.trials.models import Evaluation, EvaluationVersion, Question, Trial
 from tests.conftest import login
 
@@ -91,3 +96,139 @@ def test_seeding_twice_is_refused_with_if_empty(seeded, dbs):
     assert result.exit_code == 0
     assert "already has data" in result.output
     assert dbs.scalar(select(func.count()).select_from(User)) == users
+
+
+def _client(app, email):
+    client = app.test_client()
+    client.language("en")
+    login(client, type("DemoUser", (), {"email": email}), password=DEMO_PASSWORD)
+    return client
+
+
+def test_every_submission_is_in_the_office_inbox(seeded, dbs):
+    sources = (
+        [("evaluation", e.id) for e in dbs.scalars(select(Evaluation).where(Evaluation.status == "submitted"))]
+        + [("gap_report", r.id) for r in dbs.scalars(select(ServiceGapReport))]
+        + [("opinion", o.id) for o in dbs.scalars(select(Opinion))]
+    )
+    recorded = {(s.kind, s.evaluation_id or s.gap_report_id or s.opinion_id)
+                for s in dbs.scalars(select(Submission))}
+    assert recorded == set(sources)
+    # the status members read matches the inbox's
+    for s in dbs.scalars(select(Submission)):
+        if s.kind == "gap_report":
+            assert dbs.get(ServiceGapReport, s.gap_report_id).status == s.status
+        elif s.kind == "opinion":
+            assert dbs.get(Opinion, s.opinion_id).triage_status == s.status
+        else:
+            assert dbs.get(Evaluation, s.evaluation_id).triage_status == s.status
+    page = _client(seeded, "office@example.com").get("/staff/inbox?per_page=100")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for kind in ("evaluation", "gap_report", "opinion"):
+        assert str(domain.SUBMISSION_KINDS[kind]) in html, kind
+    for title in set(dbs.scalars(select(Submission.title))):
+        assert title in html, title
+    assert "badge-low-score" in html
+    assert dbs.scalar(select(func.count()).select_from(Submission).where(Submission.low_score)) >= 2
+
+
+def test_triage_state_on_some_submissions(seeded, dbs):
+    statuses = set(dbs.scalars(select(Submission.status)))
+    assert statuses == set(domain.SUBMISSION_STATUSES)
+    reviewed = dbs.scalars(select(Submission).where(Submission.status == "in_review")).all()
+    assert any(s.assignee_id and s.tags for s in reviewed)
+    duplicate = dbs.scalar(select(Submission).where(Submission.status == "duplicate"))
+    assert duplicate.duplicate_of_id is not None
+    assert all(s.no_action_reason for s in dbs.scalars(
+        select(Submission).where(Submission.status == "no_action")))
+    assert all(s.items for s in dbs.scalars(select(Submission).where(Submission.status == "linked")))
+    noted = dbs.scalar(select(InternalNote))
+    client = _client(seeded, "office@example.com")
+    detail = client.get(f"/staff/inbox/{noted.submission_id}").get_data(as_text=True)
+    assert noted.text in detail
+
+
+def test_departments_have_real_a_and_b_contacts(seeded, dbs):
+    staff = {email for email, *_ in STAFF}
+    departments = dbs.scalars(select(Department)).all()
+    assert len(departments) >= 5
+    for dep in departments:
+        a, b = dbs.get(User, dep.a_contact_id), dbs.get(User, dep.b_contact_id)
+        assert a.id != b.id and {a.email, b.email} <= staff
+        assert a.role in domain.STAFF_ROLES and b.role in domain.STAFF_ROLES
+    page = _client(seeded, "admin@example.com").get("/admin/departments").get_data(as_text=True)
+    for dep in departments:
+        assert dep.name in page
+
+
+def test_item_list_shows_every_status_and_timelines_are_not_empty(seeded, dbs):
+    items = dbs.scalars(select(ImprovementItem)).all()
+    assert {i.status for i in items} == set(domain.ITEM_STATUSES)
+    assert {i.dmaic_phase for i in items} == set(domain.DMAIC_PHASES)
+    assert {i.priority for i in items} == set(domain.PRIORITIES)
+    assert all(i.resolution_note for i in items if i.status in domain.ITEM_OUTCOME_STATUSES)
+    assert all(i.rejection_reason for i in items if i.status == "rejected")
+    client = _client(seeded, "office@example.com")
+    html = client.get("/staff/improvements").get_data(as_text=True)
+    for status in domain.ITEM_STATUSES:
+        assert f'class="badge badge-{status}"' in html, status
+    office = dbs.scalar(select(User).where(User.email == "office@example.com"))
+    for item in items:
+        entries = dbs.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == "item", AuditEntry.object_id == item.id)).all()
+        assert entries and entries[0].actor_id == office.id
+        page = client.get(f"/staff/improvements/{item.id}").get_data(as_text=True)
+        assert item.title in page and office.name in page
+
+
+def test_supervision_board_shows_an_overdue_item(seeded, dbs):
+    today = domain.shanghai_today()
+    overdue = dbs.scalars(select(ImprovementItem).where(
+        ImprovementItem.due_on < today,
+        ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES))).all()
+    assert overdue
+    html = _client(seeded, "office@example.com").get("/staff/supervision").get_data(as_text=True)
+    assert "badge-overdue" in html
+    for item in overdue:
+        assert item.title in html
+    # its department's B contact was told
+    b_contact = dbs.get(Department, overdue[0].department_id).b_contact_id
+    assert dbs.scalar(select(Notification).where(
+        Notification.user_id == b_contact, Notification.kind == "item_overdue"))
+
+
+def test_demo_member_sees_the_outcome_and_a_notification(seeded, dbs):
+    household = dbs.scalar(select(User).where(User.email == "household@example.com"))
+    notice = dbs.scalar(select(Notification).where(Notification.user_id == household.id))
+    assert notice.kind == "item_closed" and notice.read_at is None
+    item = dbs.get(ImprovementItem, notice.item_id)
+    assert item.status in domain.ITEM_OUTCOME_STATUSES
+    assert dbs.scalar(select(OutboxEmail).where(OutboxEmail.to_address == household.email))
+    submission = dbs.get(Submission, notice.submission_id)
+    client = _client(seeded, household.email)
+    home = client.get("/").get_data(as_text=True)
+    assert 'class="badge badge-unread"' in home
+    notifications = client.get("/notifications").get_data(as_text=True)
+    assert item.resolution_note in notifications
+    report = dbs.scalar(select(ServiceGapReport).where(ServiceGapReport.member_id == household.id,
+                                                       ServiceGapReport.status == "linked"))
+    html = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "What became of it" in html and item.resolution_note in html
+    assert submission.member_id == household.id
+    # nothing internal reaches the member
+    for note in dbs.scalars(select(InternalNote)):
+        assert note.text not in html and note.text not in notifications
+
+
+def test_a_failing_seed_leaves_nothing_behind(app, dbs, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # the very last step of the seed fails: everything before it must be rolled back
+    monkeypatch.setattr("portal.demo.notices.notify_item_overdue", boom)
+    result = _seed_demo(app)
+    assert result.exit_code != 0
+    for model in (User, Trial, Evaluation, ServiceGapReport, Opinion, Submission, Department,
+                  ImprovementItem, AuditEntry, Notification, OutboxEmail, InternalNote):
+        assert dbs.scalar(select(func.count()).select_from(model)) == 0, model.__name__
