@@ -93,6 +93,15 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(audit)
     app.register_blueprint(exports)
+    from portal.dashboards import bp as dashboards
+
+    app.register_blueprint(dashboards)
+    from portal.results import bp as results
+
+    app.register_blueprint(results)
+    from portal.index import bp as index
+
+    app.register_blueprint(index)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,281 @@
+"""Trial results: counts, per-question statistics with segment and district breakdowns, free-text
+answers, and the raw responses export.
+
+Only SUBMITTED evaluations count, with their current answers. Everything is read in a fixed
+number of queries (trial + questions, enrollment counts, evaluations with their members, answers,
+submission ids), then aggregated in Python with the functions of `stats`.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator, Mapping
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal import domain
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.db import db
+from portal.exports.writers import Column
+from portal.results import stats
+from portal.triage.models import Submission
+from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial
+
+FORMATS = ("csv", "xlsx")
+UNKNOWN = ""  # segment or district not given
+SCALES = {"rating": stats.RATING_SCALE, "nps": stats.NPS_SCALE}
+CHOICE_KINDS = ("single", "multiple", "yesno")
+
+
+def trial(trial_id: int) -> Trial | None:
+    return db.scalar(
+        select(Trial).where(Trial.id == trial_id).options(selectinload(Trial.questions))
+    )
+
+
+def can_export(user, trial_: Trial) -> bool:
+    """Office and admin export any trial; product teams the trials they created."""
+    if user.role in ("office", "admin"):
+        return True
+    return user.role == "product" and trial_.created_by_id == user.id
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+@dataclass
+class Response:
+    """One submitted evaluation with its member's segment and district and its answers
+    ({question id: value}; value a number, a text, or a list of choices)."""
+
+    evaluation_id: int
+    segment: str
+    district: str
+    submitted_at: datetime | None
+    version: int
+    answers: dict[int, Any] = field(default_factory=dict)
+    submission_id: int | None = None
+
+
+def _answer_value(kind: str, number: int | None, text: str | None, choices: list[str] | None) -> Any:
+    if kind in SCALES:
+        return number
+    if kind == "yesno":
+        return None if number is None else ("yes" if number else "no")
+    if kind == "multiple":
+        return list(choices) if choices else None
+    return text if text else None
+
+
+def responses(trial_: Trial) -> list[Response]:
+    """The trial's submitted evaluations, oldest first, with answers: three queries."""
+    kinds = {q.id: q.kind for q in trial_.questions}
+    rows = db.execute(
+        select(Evaluation.id, User.segment, User.district, Evaluation.submitted_at,
+               Evaluation.version)
+        .join(User, User.id == Evaluation.member_id)
+        .where(Evaluation.trial_id == trial_.id, Evaluation.status == "submitted")
+        .order_by(Evaluation.submitted_at, Evaluation.id)
+    ).all()
+    by_id = {
+        r.id: Response(r.id, r.segment or UNKNOWN, r.district or UNKNOWN, r.submitted_at, r.version)
+        for r in rows
+    }
+    if not by_id:
+        return []
+    answers = db.execute(
+        select(Answer.evaluation_id, Answer.question_id, Answer.number, Answer.text, Answer.choices)
+        .join(Evaluation, Evaluation.id == Answer.evaluation_id)
+        .where(Evaluation.trial_id == trial_.id, Evaluation.status == "submitted")
+    ).all()
+    for a in answers:
+        kind = kinds.get(a.question_id)
+        response = by_id.get(a.evaluation_id)
+        if kind is None or response is None:
+            continue
+        value = _answer_value(kind, a.number, a.text, a.choices)
+        if value is not None:
+            response.answers[a.question_id] = value
+    submissions = db.execute(
+        select(Submission.evaluation_id, Submission.id).where(Submission.trial_id == trial_.id,
+                                                              Submission.evaluation_id.is_not(None))
+    ).all()
+    for evaluation_id, submission_id in submissions:
+        if evaluation_id in by_id:
+            by_id[evaluation_id].submission_id = submission_id
+    return list(by_id.values())
+
+
+def counts(trial_: Trial, evaluated: int) -> dict[str, Any]:
+    """Applications received (any status), accepted, evaluated, completion = evaluated/accepted."""
+    by_status = dict(db.execute(
+        select(Enrollment.status, func.count()).where(Enrollment.trial_id == trial_.id)
+        .group_by(Enrollment.status)
+    ).all())
+    invited = sum(by_status.values())
+    enrolled = by_status.get("accepted", 0)
+    return dict(invited=invited, enrolled=enrolled, evaluated=evaluated,
+                completion=stats.share(evaluated, enrolled))
+
+
+# --- per-question results -------------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    """The statistics of one question over a group of answers."""
+
+    n: int
+    mean: float | None = None
+    median: float | None = None
+    distribution: dict[Any, int] | None = None
+    nps: stats.NpsResult | None = None
+    choices: dict[str, int] | None = None
+    top: tuple[str, int] | None = None
+
+
+@dataclass
+class Group:
+    code: str
+    summary: Summary
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    overall: Summary
+    by_segment: list[Group]
+    by_district: list[Group]
+
+
+def _options(question: Question) -> list[str]:
+    if question.kind == "yesno":
+        return ["yes", "no"]
+    return list(question.options or [])
+
+
+def summarize(question: Question, values: list[Any]) -> Summary:
+    summary = Summary(n=len(values))
+    kind = question.kind
+    if kind in SCALES:
+        summary.mean = stats.mean(values)
+        summary.median = stats.median(values)
+        summary.distribution = stats.distribution(values, SCALES[kind])
+        if kind == "nps":
+            summary.nps = stats.nps(values)
+    elif kind in CHOICE_KINDS:
+        summary.choices = stats.choice_counts(values, _options(question))
+        summary.top = stats.top_choice(summary.choices)
+    return summary
+
+
+def _ordered(codes, vocabulary: Mapping[str, Any]) -> list[str]:
+    order = {code: i for i, code in enumerate(vocabulary)}
+    return sorted(codes, key=lambda c: (order.get(c, len(order)), c))
+
+
+def question_results(trial_: Trial, rows: list[Response]) -> list[QuestionResult]:
+    results = []
+    for question in trial_.questions:
+        values: list[Any] = []
+        by_segment: dict[str, list[Any]] = defaultdict(list)
+        by_district: dict[str, list[Any]] = defaultdict(list)
+        for r in rows:
+            if question.id not in r.answers:
+                continue
+            value = r.answers[question.id]
+            values.append(value)
+            by_segment[r.segment].append(value)
+            by_district[r.district].append(value)
+        results.append(QuestionResult(
+            question=question,
+            overall=summarize(question, values),
+            by_segment=[Group(c, summarize(question, by_segment[c]))
+                        for c in _ordered(by_segment, domain.SEGMENTS)],
+            by_district=[Group(c, summarize(question, by_district[c]))
+                         for c in _ordered(by_district, domain.DISTRICTS)],
+        ))
+    return results
+
+
+def choice_label(question: Question, code: str) -> str:
+    if question.kind == "yesno":
+        return _("Yes") if code == "yes" else _("No")
+    return code
+
+
+# --- free-text answers ----------------------------------------------------------------------------
+
+@dataclass
+class TextAnswer:
+    question: Question
+    response: Response
+    text: str
+
+
+def text_answers(trial_: Trial, rows: list[Response], question_id: int | None = None,
+                 segment: str | None = None, district: str | None = None,
+                 q: str | None = None) -> list[TextAnswer]:
+    """The free-text answers matching the filters, newest first."""
+    questions = [qn for qn in trial_.questions if qn.kind == "text"
+                 and (not question_id or qn.id == question_id)]
+    needle = (q or "").strip().casefold()
+    found = []
+    for r in reversed(rows):
+        if segment and r.segment != segment:
+            continue
+        if district and r.district != district:
+            continue
+        for question in questions:
+            text = r.answers.get(question.id)
+            if not text or (needle and needle not in text.casefold()):
+                continue
+            found.append(TextAnswer(question, r, text))
+    return found
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+def _label(vocabulary: Mapping[str, Any], code: str) -> str:
+    return str(vocabulary.get(code, code)) if code else ""
+
+
+def _cell(question: Question, value: Any) -> Any:
+    if value is None:
+        return None
+    if question.kind == "multiple":
+        return "; ".join(value)
+    if question.kind == "yesno":
+        return choice_label(question, value)
+    return value
+
+
+def export_columns(trial_: Trial) -> list[Column]:
+    columns = [
+        Column(_l("Evaluation"), lambda r: r.evaluation_id, 10),
+        Column(_l("Segment"), lambda r: _label(domain.SEGMENTS, r.segment), 20),
+        Column(_l("District"), lambda r: _label(domain.DISTRICTS, r.district), 14),
+        Column(_l("Submitted at"), lambda r: r.submitted_at, 18),
+        Column(_l("Version"), lambda r: r.version, 8),
+    ]
+    for question in trial_.questions:
+        width = 40 if question.kind in ("text", "multiple") else 16
+        columns.append(Column(
+            f"{question.position + 1}. {question.prompt}",
+            lambda r, q=question: _cell(q, r.answers.get(q.id)), width,
+        ))
+    return columns
+
+
+def export_rows(rows: list[Response]) -> Iterator[Response]:
+    yield from rows
+
+
+def record_export(actor, trial_: Trial, fmt: str, rows: int) -> None:
+    """The audit entry of a raw responses export, committed before the file is sent."""
+    record(actor, "export", "export", None, None,
+           {"list": "trial_responses", "trial_id": trial_.id, "format": fmt, "rows": rows})
+    db.commit()

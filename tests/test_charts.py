@@ -1,0 +1,117 @@
+"""The shared SVG charts: text alternative, escaping, empty data, no style or script."""
+import re
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+from markupsafe import Markup
+
+from portal.charts import bar_chart, line_chart, stacked_bar_chart
+
+PAYLOAD = '<script>alert("x")</script>'
+
+
+def _check_safe(svg: str) -> None:
+    assert svg.startswith("<svg")
+    assert 'role="img"' in svg
+    assert "<title" in svg and "<desc" in svg
+    assert "<script" not in svg
+    assert "style=" not in svg and "<style" not in svg
+    assert "href" not in svg
+
+
+@pytest.fixture
+def ctx():
+    """The charts need no database: a bare Flask app with Babel for the gettext calls."""
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        yield
+
+
+def test_bar_chart_has_title_desc_labels_and_values(ctx):
+    svg = bar_chart("Ratings", ["1", "2", "3"], [0, 2, 5], desc="Distribution of ratings")
+    assert isinstance(svg, Markup)
+    _check_safe(svg)
+    assert re.search(r"<title[^>]*>Ratings</title>", svg)
+    assert re.search(r"<desc[^>]*>Distribution of ratings</desc>", svg)
+    assert ">5</text>" in svg and ">2</text>" in svg
+    assert svg.count('class="chart-bar-rect"') == 3
+
+
+def test_bar_chart_default_desc_lists_values_and_format(ctx):
+    svg = bar_chart("Share", ["Yes", "No"], [75.0, 25.0], value_format=lambda v: f"{v:.0f}%")
+    assert "Yes: 75%; No: 25%" in svg
+    assert ">75%</text>" in svg
+
+
+def test_text_is_escaped_everywhere(ctx):
+    for svg in (
+        bar_chart(PAYLOAD, [PAYLOAD], [1], desc=PAYLOAD),
+        stacked_bar_chart(PAYLOAD, [PAYLOAD], {PAYLOAD: [1]}, desc=PAYLOAD),
+        line_chart(PAYLOAD, [PAYLOAD, "b"], {PAYLOAD: [1, 2]}, desc=PAYLOAD),
+        bar_chart(PAYLOAD, [], [], desc=PAYLOAD),
+    ):
+        _check_safe(svg)
+        assert "&lt;script&gt;" in svg
+
+
+def test_empty_data_says_no_data_yet(ctx):
+    for svg in (
+        bar_chart("Empty", [], []),
+        bar_chart("All none", ["a"], [None]),
+        stacked_bar_chart("Empty", ["a"], {"x": [0]}),
+        stacked_bar_chart("Empty", [], {}),
+        line_chart("Empty", ["p1"], {"x": [None]}),
+        line_chart("Empty", [], {}),
+    ):
+        _check_safe(svg)
+        assert "No data yet" in svg
+        assert "Empty" in svg or "All none" in svg
+
+
+def test_charts_work_outside_a_request():
+    svg = bar_chart("空", [], [])
+    _check_safe(svg)
+    assert "空" in svg
+
+
+def test_line_chart_skips_none_values(ctx):
+    svg = line_chart("Trend", ["Q1", "Q2", "Q3", "Q4"], {"Index": [50, None, 70, 80]})
+    _check_safe(svg)
+    # three points drawn, none for Q2
+    assert svg.count("<circle") == 3
+    assert "Index, Q2" not in svg
+    # the line breaks at the gap: only the Q3-Q4 part is a path with two points
+    assert svg.count('class="chart-line-path"') == 1
+    assert "Q1 50" in svg and "Q3 70" in svg  # default text alternative
+
+
+def test_line_chart_several_series_and_legend(ctx):
+    svg = line_chart(
+        "Components", ["2026-01", "2026-02"], {"Satisfaction": [80, 82], "NPS": [30.5, 40]},
+        y_min=0, y_max=100,
+    )
+    _check_safe(svg)
+    assert svg.count('class="chart-line-path"') == 2
+    assert "Satisfaction" in svg and "NPS" in svg
+    assert ">2026-01</text>" in svg
+
+
+def test_stacked_bar_chart_segments_and_totals(ctx):
+    svg = stacked_bar_chart(
+        "By segment", ["Mobile", "Household"],
+        {"Promoters": [2, 1], "Passives": [1, 0], "Detractors": [0, None]},
+    )
+    _check_safe(svg)
+    # 3 non-zero segments drawn (+ legend squares)
+    assert svg.count("<rect") == 3 + 3
+    assert ">3</text>" in svg and ">1</text>" in svg
+    assert "Mobile: Promoters 2, Passives 1, Detractors 0" in svg
+
+
+def test_charts_ids_are_unique(ctx):
+    a, b = bar_chart("A", ["x"], [1]), bar_chart("B", ["x"], [1])
+    ida = re.search(r'<title id="([^"]+)"', a).group(1)
+    idb = re.search(r'<title id="([^"]+)"', b).group(1)
+    assert ida != idb
