@@ -10,6 +10,9 @@ from portal.security import roles_required
 _OBJECT_PAGES = {
     "submission": ("triage.detail", "submission_id"),
     "item": ("improvements.item_detail", "item_id"),
+    "trial": ("trials.staff_detail", "trial_id"),
+    "consultation": ("opinions.staff_detail", "consultation_id"),
+    "department": ("improvements.department_edit", "department_id"),
 }
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
@@ -59,6 +59,8 @@ OBJECT_TYPES = {
     "user": _l("User account"),
     "invitation": _l("Invitation"),
     "export": _l("Export"),
+    "trial": _l("Trial"),
+    "consultation": _l("Consultation"),
 }
 
 # Labels of the actions written so far; an action not listed shows its code.
@@ -79,6 +81,15 @@ ACTIONS = {
     "submission.bulk_status": _l("Status set (bulk)"),
     "submission.bulk_tag": _l("Tag added (bulk)"),
     "submission.bulk_link": _l("Linked to an improvement item (bulk)"),
+    "trial.status": _l("Trial status changed"),
+    "question.add": _l("Question added"),
+    "question.update": _l("Question changed"),
+    "question.delete": _l("Question deleted"),
+    "question.move": _l("Question moved"),
+    "enrollment.accept": _l("Application accepted"),
+    "enrollment.decline": _l("Application declined"),
+    "consultation.publish": _l("Consultation published"),
+    "consultation.unpublish": _l("Consultation taken back to draft"),
 }
 
 FIELD_LABELS = {
@@ -89,17 +100,39 @@ FIELD_LABELS = {
     "commitment": _l("Commitment area"), "dmaic_phase": _l("DMAIC phase"), "due_on": _l("Due date"),
     "resolution_note": _l("Resolution note"), "tags": _l("Tags"), "note": _l("Internal note"),
     "assignee_id": _l("Assignee"), "department_id": _l("Department"),
+    # trials, their questions and enrollment decisions
+    "kind": _l("Kind"), "capacity": _l("Capacity"), "auto_accept": _l("Automatic acceptance"),
+    "enrollment_opens_on": _l("Enrollment opens on"), "enrollment_closes_on": _l("Enrollment closes on"),
+    "starts_on": _l("Trial starts on"), "ends_on": _l("Trial ends on"), "segments": _l("Target segments"),
+    "question_id": _l("Question"), "prompt": _l("Question text"), "question_kind": _l("Question type"),
+    "help_text": _l("Help text"), "required": _l("Required"), "options": _l("Options"),
+    "position": _l("Position"), "enrollment_id": _l("Enrollment"), "member": _l("Member"),
+    "enrollment_status": _l("Enrollment status"),
+    # consultations
+    "subject": _l("Subject"), "body": _l("Text"), "opens_on": _l("Opens on"),
+    "closes_on": _l("Closes on"),
 }
 
 _VALUE_LABELS = {
     "role": domain.ROLES, "segment": domain.SEGMENTS, "priority": domain.PRIORITIES,
     "commitment": domain.COMMITMENTS, "dmaic_phase": domain.DMAIC_PHASES,
     "kind": domain.SUBMISSION_KINDS, "district": domain.DISTRICTS, "channel": domain.CHANNELS,
+    "segments": domain.SEGMENTS, "question_kind": domain.QUESTION_KINDS,
+    "enrollment_status": domain.ENROLLMENT_STATUSES, "subject": domain.CONSULTATION_SUBJECTS,
+}
+# Keys whose vocabulary depends on the object type.
+_TYPE_VALUE_LABELS = {
+    "trial": {"kind": domain.TRIAL_KINDS},
 }
 _STATUS_LABELS = {
     "user": domain.MEMBER_STATUSES, "submission": domain.SUBMISSION_STATUSES,
-    "item": domain.ITEM_STATUSES,
+    "item": domain.ITEM_STATUSES, "trial": domain.TRIAL_STATUSES,
 }
+# Plain dates stored as ISO text, shown in the reader's format.
+_DATE_KEYS = {"enrollment_opens_on", "enrollment_closes_on", "starts_on", "ends_on", "opens_on",
+              "closes_on"}
+# Ids of rows inside the object (a question, an enrollment), shown as "#12".
+_ID_KEYS = {"question_id", "enrollment_id"}
 PER_PAGE = 50
 SYSTEM = "system"
 
@@ -113,8 +146,19 @@ def _value_text(object_type: str, key: str, value: Any) -> str:
         return ", ".join(_value_text(object_type, key, v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}={_value_text(object_type, k, v)}" for k, v in value.items())
-    if key == "status":
+    if key in _DATE_KEYS and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if key in _ID_KEYS:
+        return f"#{value}"
+    if key == "status" and object_type == "consultation":
+        from portal.opinions.services import CONSULTATION_STATUSES as vocabulary
+    elif key == "status":
         vocabulary = _STATUS_LABELS.get(object_type, {})
+    elif key in _TYPE_VALUE_LABELS.get(object_type, {}):
+        vocabulary = _TYPE_VALUE_LABELS[object_type][key]
     elif key == "list":
         from portal.exports.services import LISTS as vocabulary
     else:
@@ -146,6 +190,35 @@ def changes(entry: AuditEntry) -> list[Change]:
 
 def action_label(code: str) -> str:
     return str(ACTIONS.get(code, code))
+
+
+# --- an object's history (the "History" section of staff detail pages) -----------------------------
+
+HISTORY_LIMIT = 50
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    actor: str | None          # the staff member's name; None for the system
+    action: str                # the action's label
+    changes: list[Change] = field(default_factory=list)
+
+
+def history(object_type: str, object_id: int, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
+    """The object's audit entries, newest first, in words: one query (actors joined in)."""
+    entries = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+        .options(joinedload(AuditEntry.actor))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        HistoryRow(at=e.created_at, actor=e.actor.name if e.actor else None,
+                   action=action_label(e.action), changes=changes(e))
+        for e in entries
+    ]
 
 
 @dataclass

@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.audit import services as audit
 from portal.db import db
 from portal.opinions import bp, services
 from portal.opinions.forms import (
@@ -122,7 +123,7 @@ def staff_edit(consultation_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.update_consultation(consultation, **_fields(form))
+                services.update_consultation(consultation, current_user, **_fields(form))
             except services.ConsultationError as exc:
                 db.rollback()
                 flash(str(exc), "error")
@@ -141,7 +142,7 @@ def staff_edit(consultation_id: int):
 def staff_publish(consultation_id: int):
     consultation = _staff_consultation(consultation_id)
     try:
-        services.publish(consultation)
+        services.publish(consultation, current_user)
     except services.ConsultationError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -156,7 +157,7 @@ def staff_publish(consultation_id: int):
 def staff_unpublish(consultation_id: int):
     consultation = _staff_consultation(consultation_id)
     try:
-        services.unpublish(consultation)
+        services.unpublish(consultation, current_user)
     except services.ConsultationError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -176,6 +177,7 @@ def staff_detail(consultation_id: int):
     return render_template(
         "opinions/staff_detail.html", consultation=consultation, counts=counts, page=page,
         filters=filters, state=services.window_state(consultation), services=services,
+        history=audit.history("consultation", consultation.id),
     )
 
 

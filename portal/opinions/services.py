@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import domain
 from portal.accounts.models import User
+from portal.audit import services as audit
 from portal.db import db
 from portal.opinions.models import Consultation, Opinion
 from portal.pagination import Page, paginate
@@ -164,6 +165,10 @@ def _check_window(opens_on: date, closes_on: date) -> None:
         raise ConsultationError(_("The closing date cannot be before the opening date."))
 
 
+# What the audit log keeps of a consultation (object type "consultation").
+CONSULTATION_FIELDS = ("subject", "title", "body", "opens_on", "closes_on")
+
+
 def create_consultation(author: User, *, subject: str, title: str, body: str,
                         opens_on: date, closes_on: date) -> Consultation:
     _check_window(opens_on, closes_on)
@@ -172,26 +177,34 @@ def create_consultation(author: User, *, subject: str, title: str, body: str,
         closes_on=closes_on, status="draft", created_by_id=author.id,
     )
     db.add(consultation)
+    db.flush()
+    audit.record(author, "create", "consultation", consultation.id, None,
+                 audit.snapshot(consultation, (*CONSULTATION_FIELDS, "status")))
     db.commit()
     return consultation
 
 
-def update_consultation(consultation: Consultation, *, subject: str, title: str, body: str,
-                        opens_on: date, closes_on: date) -> Consultation:
+def update_consultation(consultation: Consultation, actor: User, *, subject: str, title: str,
+                        body: str, opens_on: date, closes_on: date) -> Consultation:
     """Text and window may change at any time, also once published."""
     _check_window(opens_on, closes_on)
+    before = audit.snapshot(consultation, CONSULTATION_FIELDS)
     consultation.subject = subject
     consultation.title = title.strip()
     consultation.body = body or ""
     consultation.opens_on = opens_on
     consultation.closes_on = closes_on
+    audit.record(actor, "update", "consultation", consultation.id, before,
+                 audit.snapshot(consultation, CONSULTATION_FIELDS))
     db.commit()
     return consultation
 
 
-def publish(consultation: Consultation) -> None:
+def publish(consultation: Consultation, actor: User) -> None:
     if consultation.status != "draft":
         raise ConsultationError(_("This consultation is already published."))
+    audit.record(actor, "consultation.publish", "consultation", consultation.id,
+                 {"status": consultation.status}, {"status": "published"})
     consultation.status = "published"
     db.commit()
 
@@ -202,13 +215,15 @@ def has_opinions(consultation: Consultation) -> bool:
     ) > 0
 
 
-def unpublish(consultation: Consultation) -> None:
+def unpublish(consultation: Consultation, actor: User) -> None:
     if consultation.status != "published":
         raise ConsultationError(_("This consultation is not published."))
     if has_opinions(consultation):
         raise ConsultationError(
             _("This consultation already has opinions, so it cannot be taken back to draft.")
         )
+    audit.record(actor, "consultation.unpublish", "consultation", consultation.id,
+                 {"status": consultation.status}, {"status": "draft"})
     consultation.status = "draft"
     db.commit()
 

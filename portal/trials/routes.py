@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import domain
+from portal.audit import services as audit
 from portal.db import db
 from portal.security import member_required, roles_required
 from portal.trials import bp, services
@@ -90,6 +91,7 @@ def _staff_detail_page(trial, status=200):
         "trials/staff_detail.html", trial=trial, counts=services.trial_counts(trial),
         locked=services.questionnaire_locked(trial),
         transitions=services.allowed_transitions(trial), can_edit=_can_edit(),
+        history=audit.history("trial", trial.id),
     ), status
 
 
@@ -105,7 +107,7 @@ def staff_status(trial_id: int):
     trial = _trial_or_404(trial_id)
     new_status = request.form.get("status", "")
     try:
-        services.change_status(trial, new_status)
+        services.change_status(trial, new_status, current_user)
     except services.TrialRefused as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -138,7 +140,7 @@ def question_new(trial_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                services.add_question(trial, form.values())
+                services.add_question(trial, form.values(), current_user)
             except services.TrialRefused as exc:
                 db.rollback()
                 flash(str(exc), "error")
@@ -164,7 +166,7 @@ def question_edit(trial_id: int, question_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                services.update_question(question, form.values())
+                services.update_question(question, form.values(), current_user)
             except services.TrialRefused as exc:
                 db.rollback()
                 flash(str(exc), "error")
@@ -184,7 +186,7 @@ def question_delete(trial_id: int, question_id: int):
     trial = _trial_or_404(trial_id)
     question = _question_or_404(trial, question_id)
     try:
-        services.delete_question(question)
+        services.delete_question(question, current_user)
     except services.TrialRefused as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -202,7 +204,7 @@ def question_move(trial_id: int, question_id: int):
     if direction not in ("up", "down"):
         abort(400)
     try:
-        services.move_question(question, direction)
+        services.move_question(question, direction, current_user)
     except services.TrialRefused as exc:
         db.rollback()
         flash(str(exc), "error")

@@ -12,6 +12,8 @@ Rules:
 - One enrollment per member and trial; a withdrawn member re-applies on the same row.
 
 Every domain refusal raises `TrialRefused` with a message already translated.
+Every staff change writes an audit entry (object type "trial", on the trial: questions and
+enrollment decisions too) in the same transaction; a refused change writes nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import domain
 from portal.accounts.models import User
+from portal.audit import services as audit
 from portal.db import db, utcnow
 from portal.pagination import Page, paginate
 from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial, TrialSegment
@@ -155,8 +158,15 @@ def check_windows(opens: date, closes: date, starts: date, ends: date) -> dict[s
     return errors
 
 
+def _trial_values(trial: Trial) -> dict[str, Any]:
+    values = audit.snapshot(trial, TRIAL_FIELDS)
+    values["segments"] = trial.segment_codes
+    return values
+
+
 def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
-    """Create (trial None) or update a trial from clean form data; commits once."""
+    """Create (trial None) or update a trial from clean form data; commits once. `user` is the
+    staff member acting (recorded in the audit log)."""
     segments = [s for s in data["segments"] if s in domain.SEGMENTS]
     if not segments:
         raise TrialRefused(_("Choose at least one target segment."))
@@ -164,9 +174,11 @@ def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
                            data["starts_on"], data["ends_on"])
     if errors:
         raise TrialRefused(next(iter(errors.values())))
+    creating = trial is None
     if trial is None:
         trial = Trial(status="draft", created_by_id=user.id)
         db.add(trial)
+        before = None
     else:
         trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
         if data.get("capacity") is not None:
@@ -177,6 +189,7 @@ def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
                     "The capacity cannot be lower than the %(accepted)s members already accepted.",
                     accepted=accepted,
                 ))
+        before = _trial_values(trial)
     for name in TRIAL_FIELDS:
         value = data.get(name)
         if name == "description":
@@ -184,6 +197,12 @@ def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
         setattr(trial, name, value)
     current = {s.segment: s for s in trial.segments}
     trial.segments = [current.get(code) or TrialSegment(segment=code) for code in sorted(set(segments))]
+    db.flush()
+    after = _trial_values(trial)
+    if creating:
+        audit.record(user, "create", "trial", trial.id, None, {**after, "status": trial.status})
+    else:
+        audit.record(user, "update", "trial", trial.id, before, after)
     db.commit()
     return trial
 
@@ -192,7 +211,7 @@ def allowed_transitions(trial: Trial) -> tuple[str, ...]:
     return domain.TRIAL_TRANSITIONS.get(trial.status, ())
 
 
-def change_status(trial: Trial, new_status: str) -> Trial:
+def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
     """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it; commits."""
     trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
     if new_status not in domain.TRIAL_STATUSES:
@@ -206,6 +225,8 @@ def change_status(trial: Trial, new_status: str) -> Trial:
     if new_status == "recruiting" and not trial.questions:
         db.rollback()
         raise TrialRefused(_("Add at least one question before the trial starts recruiting."))
+    audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status},
+                 {"status": new_status})
     trial.status = new_status
     db.commit()
     return trial
@@ -292,6 +313,14 @@ def check_delete(question: Question, locked: bool) -> None:
         ))
 
 
+def _question_audit(question: Question) -> dict[str, Any]:
+    """A question as recorded in the audit log (its kind under "question_kind")."""
+    return dict(
+        prompt=question.prompt, question_kind=question.kind, help_text=question.help_text,
+        required=question.required, options=list(question.options or []),
+    )
+
+
 def _question_values(data: dict[str, Any]) -> dict[str, Any]:
     kind = data["kind"]
     options = parse_options(data.get("options")) if kind in domain.CHOICE_QUESTION_KINDS else []
@@ -305,33 +334,47 @@ def _question_values(data: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def add_question(trial: Trial, data: dict[str, Any]) -> Question:
+def add_question(trial: Trial, data: dict[str, Any], actor: User) -> Question:
     values = _question_values(data)
     check_new_question(trial, values["required"], questionnaire_locked(trial))
     position = (max((q.position for q in trial.questions), default=-1)) + 1
     question = Question(trial_id=trial.id, position=position, **values)
     db.add(question)
+    db.flush()
+    audit.record(actor, "question.add", "trial", trial.id, None,
+                 {"question_id": question.id, **_question_audit(question), "position": position + 1})
     db.commit()
     return question
 
 
-def update_question(question: Question, data: dict[str, Any]) -> Question:
+def update_question(question: Question, data: dict[str, Any], actor: User) -> Question:
     values = _question_values(data)
     check_question_change(question, values["kind"], values["required"], values["options"],
                           questionnaire_locked(question.trial))
+    before = _question_audit(question)
     old_options = list(question.options or [])
     if values["kind"] != question.kind or any(o not in values["options"] for o in old_options):
         # Only drafts can hold answers here (the questionnaire is not locked): they no longer fit.
         db.execute(delete(Answer).where(Answer.question_id == question.id))
     for name, value in values.items():
         setattr(question, name, value)
+    after = _question_audit(question)
+    changed = [k for k in after if before[k] != after[k]]
+    # Which question: its id, and its text when the text itself did not change.
+    audit.record(actor, "question.update", "trial", question.trial_id,
+                 {k: before[k] for k in changed},
+                 {"question_id": question.id, "prompt": question.prompt,
+                  **{k: after[k] for k in changed}})
     db.commit()
     return question
 
 
-def delete_question(question: Question) -> None:
+def delete_question(question: Question, actor: User) -> None:
     check_delete(question, questionnaire_locked(question.trial))
     trial = question.trial
+    audit.record(actor, "question.delete", "trial", trial.id,
+                 {"question_id": question.id, **_question_audit(question),
+                  "position": question.position + 1}, None)
     # Drafts may hold answers to it (nothing submitted, or the delete was refused above).
     db.execute(delete(Answer).where(Answer.question_id == question.id))
     trial.questions.remove(question)
@@ -341,7 +384,7 @@ def delete_question(question: Question) -> None:
     db.commit()
 
 
-def move_question(question: Question, direction: str) -> None:
+def move_question(question: Question, direction: str, actor: User) -> None:
     """Swap the question with its neighbour above ("up") or below ("down")."""
     trial = question.trial
     check_open(trial)
@@ -353,6 +396,9 @@ def move_question(question: Question, direction: str) -> None:
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for i, q in enumerate(ordered):
         q.position = i
+    # Positions are recorded as people count them (from 1).
+    audit.record(actor, "question.move", "trial", trial.id, {"position": index + 1},
+                 {"question_id": question.id, "prompt": question.prompt, "position": other + 1})
     db.commit()
 
 
@@ -381,6 +427,7 @@ def decide(trial: Trial, enrollment_id: int, accept: bool, staff: User) -> Enrol
     )
     if locked is None or enrollment is None:
         raise LookupError(enrollment_id)
+    previous = enrollment.status
     try:
         if locked.status == "closed":
             raise TrialRefused(_("This trial is closed: enrollments can no longer change."))
@@ -402,6 +449,11 @@ def decide(trial: Trial, enrollment_id: int, accept: bool, staff: User) -> Enrol
         raise
     enrollment.decided_at = utcnow()
     enrollment.decided_by_id = staff.id
+    member_name = db.scalar(select(User.name).where(User.id == enrollment.member_id))
+    audit.record(staff, "enrollment.accept" if accept else "enrollment.decline", "trial",
+                 locked.id, {"enrollment_status": previous},
+                 {"enrollment_id": enrollment.id, "member": member_name,
+                  "enrollment_status": enrollment.status})
     db.commit()
     return enrollment
 
