@@ -104,6 +104,13 @@ def _nice_max(value: float) -> float:
     return ((int(value) // magnitude) + 1) * magnitude
 
 
+def _bar_ticks(vmax: float) -> tuple[float, ...]:
+    """0, the middle and the maximum; the middle only when it is a whole number, since the
+    bars mostly count things and half an answer reads oddly."""
+    middle = vmax / 2
+    return (0, middle, vmax) if float(middle).is_integer() else (0, vmax)
+
+
 def _truncate(text: str, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -159,7 +166,7 @@ def bar_chart(
     # horizontal axis with 0 and max ticks
     ay = height - 26
     parts.append(f'<line x1="{x0}" y1="{ay}" x2="{x0 + plot_width}" y2="{ay}" stroke="{AXIS}"/>')
-    for tick in (0, vmax / 2, vmax):
+    for tick in _bar_ticks(vmax):
         tx = x0 + tick / vmax * plot_width
         parts.append(
             f'<text x="{_num(tx)}" y="{ay + 14}" text-anchor="middle" font-size="11" {FONT} '
@@ -240,7 +247,7 @@ def stacked_bar_chart(
             f'fill="{TEXT}">{_t(_default_format(totals[i]))}</text>'
         )
     parts.append(f'<line x1="{x0}" y1="{ay}" x2="{x0 + plot_width}" y2="{ay}" stroke="{AXIS}"/>')
-    for tick in (0, vmax / 2, vmax):
+    for tick in _bar_ticks(vmax):
         tx = x0 + tick / vmax * plot_width
         parts.append(
             f'<text x="{_num(tx)}" y="{ay + 14}" text-anchor="middle" font-size="11" {FONT} '

@@ -232,3 +232,17 @@ def test_a_failing_seed_leaves_nothing_behind(app, dbs, monkeypatch):
     for model in (User, Trial, Evaluation, ServiceGapReport, Opinion, Submission, Department,
                   ImprovementItem, AuditEntry, Notification, OutboxEmail, InternalNote):
         assert dbs.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+
+
+def test_demo_index_has_a_trend_of_three_quarters(app):
+    from portal.demo import seed
+    from portal.index.services import index_series, latest_index
+
+    with app.app_context():
+        seed()
+        series = index_series()
+        assert len(series) == 3
+        latest = latest_index()
+        assert latest is not None and 0 <= latest.value <= 100
+        values = [point.value for point in series]
+        assert values == sorted(values)  # the demo quarters improve
