@@ -1,10 +1,10 @@
 """Staff list of members: filters, search, pause and resume."""
 import pytest
-from sqlalchemy import event
 
 from portal.accounts.models import User
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import PASSWORD, make_user
+from tests.queries import page_statements
 
 
 def test_list_shows_member_rows(office_client, dbs):
@@ -52,18 +52,7 @@ def test_pagination(office_client, dbs, app):
 
 
 def count_queries(app, client, url):
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return len(statements)
+    return len(page_statements(app, client, url))
 
 
 def test_query_count_does_not_grow_with_rows(app, office_client, dbs):

@@ -6,10 +6,10 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
 from portal import domain
 from portal.triage.models import Submission
+from tests.queries import count_queries  # noqa: F401  (re-exported for the area's tests)
 
 # The dashboards' "today" in these tests (a Shanghai date).
 TODAY = date(2026, 3, 15)
@@ -36,22 +36,6 @@ def make_submission(dbs, member, submitted_at: datetime, kind: str = "opinion", 
     dbs.add(submission)
     dbs.commit()
     return submission
-
-
-def count_queries(app, client, url) -> tuple[int, str]:
-    statements: list[str] = []
-    engine = app.extensions["portal.engine"]
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, response.status_code
-    return len(statements), "\n".join(statements)
 
 
 def day_counts(html: str) -> dict[str, int]:

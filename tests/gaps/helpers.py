@@ -5,9 +5,9 @@ import io
 from datetime import datetime, timedelta
 
 from PIL import Image
-from sqlalchemy import event
 
 from portal import domain
+from tests.queries import count_queries  # noqa: F401  (re-exported for the area's tests)
 
 FIVE_MB = 5 * 1024 * 1024
 
@@ -46,19 +46,3 @@ def report_form(**overrides) -> dict:
     }
     values.update(overrides)
     return values
-
-
-def count_queries(app, client, url) -> tuple[int, str]:
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements), "\n".join(statements)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.db import utcnow
 from portal.opinions.models import Opinion
 from portal.trials.models import Evaluation
 from tests import factories
 from tests.conftest import XSS_PAYLOADS, login
+from tests.queries import page_statements
 
 
 def _evaluation(dbs, trial, member, submitted=True):
@@ -115,19 +115,7 @@ def test_member_home_escapes_what_people_typed(member_client, member, dbs):
 
 
 def _count_queries(app, client):
-    engine = app.extensions["portal.engine"]
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get("/")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
+    return len(page_statements(app, client, "/"))
 
 
 def test_member_home_issues_a_fixed_number_of_queries(app, client, dbs):

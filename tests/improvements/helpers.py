@@ -1,26 +1,10 @@
 """Helpers for the improvement and notification tests."""
 from __future__ import annotations
 
-from sqlalchemy import event
 
 from portal.triage.models import Submission
 from tests.factories import make_gap_report
-
-
-def count_queries(app, client, url) -> tuple[int, str]:
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, response.status_code
-    return len(statements), "\n".join(statements)
+from tests.queries import count_queries  # noqa: F401  (re-exported for the area's tests)
 
 
 def gap_submission(dbs, member, **fields) -> Submission:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.index.models import IndexPeriod
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_gap_report, make_user
 from tests.index.helpers import FIXED, make_period
+from tests.queries import page_statements
 
 
 def test_overview_without_data(office_client):
@@ -136,18 +137,7 @@ def test_unknown_period_is_404(admin_client):
 
 
 def _count(app, client, url):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = app.extensions["portal.engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+    return len(page_statements(app, client, url))
 
 
 def test_overview_query_count_does_not_grow_with_periods(app, office_client, dbs):

@@ -1,14 +1,14 @@
 """Helpers shared by the opinions tests."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.domain import shanghai_today
 from portal.opinions.models import Consultation, Opinion
 from tests.factories import make_consultation
+from tests.queries import sql_statements as count_queries  # noqa: F401  (re-exported for the area's tests)
 
 
 def days(n: int):
@@ -43,19 +43,3 @@ def opinions_of(dbs, consultation, member=None) -> list[Opinion]:
     if member is not None:
         stmt = stmt.where(Opinion.member_id == member.id)
     return list(dbs.scalars(stmt))
-
-
-@contextmanager
-def count_queries(app):
-    """Counts the SQL statements sent while the block runs."""
-    engine = app.extensions["portal.engine"]
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)

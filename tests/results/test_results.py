@@ -9,12 +9,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.triage.models import Submission
 from portal.trials.models import Answer, Evaluation
 from tests.conftest import login
+from tests.queries import page_statements
 from tests.factories import make_enrollment, make_trial, make_user
 
 BASE = datetime(2026, 5, 1, 2, 0, tzinfo=timezone.utc)
@@ -202,20 +203,9 @@ def test_question_without_answers_and_trial_without_questions(dbs, admin_client)
 
 def test_page_runs_a_fixed_number_of_queries(dbs, office_client, app):
     trial = make_trial(dbs, questions=QUESTIONS)
-    engine = app.extensions["portal.engine"]
 
     def count():
-        statements = []
-
-        def before(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", before)
-        try:
-            assert office_client.get(url(trial)).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-        return len(statements)
+        return len(page_statements(app, office_client, url(trial)))
 
     def add(n):
         for i in range(n):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.improvements.models import ImprovementItem
 from portal.triage.models import Submission
+from tests.queries import sql_statements as count_queries  # noqa: F401  (re-exported for the area's tests)
 
 _seq = itertools.count(1)
 BASE_TIME = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
@@ -53,21 +53,6 @@ def audits(dbs, submission_id: int) -> list[AuditEntry]:
         select(AuditEntry).where(AuditEntry.object_type == "submission",
                                  AuditEntry.object_id == submission_id).order_by(AuditEntry.id)
     ))
-
-
-@contextmanager
-def count_queries(app):
-    engine = app.extensions["portal.engine"]
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def triage_form(s: Submission, **overrides) -> dict:

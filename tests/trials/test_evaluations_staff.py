@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.db import utcnow
 from portal.trials.evaluation_services import snapshot
@@ -12,6 +11,7 @@ from portal.trials.models import Answer, Evaluation, EvaluationVersion
 from tests.conftest import login
 from tests.factories import make_enrollment, make_trial, make_user
 from tests.trials.test_evaluations import ALL_KINDS, post_answers, q, valid_answers
+from tests.queries import page_statements
 
 
 def make_submitted(dbs, trial, member, versions=1, rating=4, nps=9, text="Fine", status="submitted"):
@@ -85,19 +85,7 @@ def test_staff_list_is_empty_without_submissions(product_client, trial):
 
 
 def _count_queries(app, client, url) -> int:
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
+    return len(page_statements(app, client, url))
 
 
 def test_staff_list_query_count_does_not_grow_with_evaluations(app, dbs, product_client, trial):

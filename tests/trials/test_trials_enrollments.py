@@ -1,28 +1,12 @@
 """Staff decide on applications: the applicants list, accept, decline, capacity."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
 
 from portal.trials.models import Enrollment
 from tests.factories import make_enrollment, make_trial, make_user
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.queries import sql_statements as count_queries
 
 
 def reload(dbs, enrollment) -> Enrollment:

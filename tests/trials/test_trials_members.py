@@ -3,40 +3,25 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from flask import session
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal import domain
 from portal.trials import services
 from portal.trials.models import Enrollment
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_enrollment, make_trial, make_user
+from tests.queries import sql_statements as count_queries
 
 
 def enrollment_of(dbs, trial, member) -> Enrollment | None:
     dbs.expire_all()
     return dbs.scalar(select(Enrollment).where(Enrollment.trial_id == trial.id,
                                                Enrollment.member_id == member.id))
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # -- list and detail ---------------------------------------------------------------------------

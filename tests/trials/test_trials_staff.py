@@ -1,19 +1,19 @@
 """Staff manage trials: list with filters, create, edit, detail, status moves, roles."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 from html import escape
 
 from markupsafe import escape as markup_escape
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal import domain
 from portal.trials.models import Trial
 from tests.conftest import XSS_PAYLOADS
 from tests.factories import make_enrollment, make_trial, make_user
+from tests.queries import sql_statements as count_queries
 
 
 def trial_data(**override) -> dict:
@@ -37,21 +37,6 @@ def escaped(text: str) -> str:
 def stored(dbs, trial_id):
     dbs.expire_all()
     return dbs.get(Trial, trial_id)
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-    engine = app.extensions["portal.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # -- roles -------------------------------------------------------------------------------------
