@@ -16,11 +16,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     portal_config.load(app, config)
 
-    from portal import db as database, i18n, security
+    from portal import db as database, errors, i18n, permissions, security
 
     database.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    permissions.init_app(app)
+    errors.init_app(app)
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)
@@ -66,42 +68,18 @@ def _init_login(app: Flask) -> None:
         return user
 
 
+# Every domain area's blueprint, in alphabetical order.
+BLUEPRINTS = (
+    "accounts", "admin", "audit", "dashboards", "exports", "gaps", "home", "improvements",
+    "index", "notifications", "opinions", "results", "triage", "trials",
+)
+
+
 def _register_blueprints(app: Flask) -> None:
-    from portal.accounts import bp as accounts
-    from portal.admin import bp as admin
-    from portal.gaps import bp as gaps
-    from portal.home import bp as home
-    from portal.opinions import bp as opinions
-    from portal.trials import bp as trials
+    from importlib import import_module
 
-    app.register_blueprint(home)
-    app.register_blueprint(accounts)
-    app.register_blueprint(trials)
-    app.register_blueprint(opinions)
-    app.register_blueprint(gaps)
-    app.register_blueprint(admin)
-    from portal.triage import bp as triage
-
-    app.register_blueprint(triage)
-    from portal.improvements import bp as improvements
-    from portal.notifications import bp as notifications
-
-    app.register_blueprint(improvements)
-    app.register_blueprint(notifications)
-    from portal.audit import bp as audit
-    from portal.exports import bp as exports
-
-    app.register_blueprint(audit)
-    app.register_blueprint(exports)
-    from portal.dashboards import bp as dashboards
-
-    app.register_blueprint(dashboards)
-    from portal.results import bp as results
-
-    app.register_blueprint(results)
-    from portal.index import bp as index
-
-    app.register_blueprint(index)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"portal.{name}").bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -116,10 +94,3 @@ def _register_template_helpers(app: Flask) -> None:
         """A stored code shown with its label in the viewer's language."""
         return vocabulary.get(code, code) if code is not None else ""
 
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(413)
-    def _error_page(error):
-        from flask import render_template
-
-        return render_template("error.html", error=error), error.code

@@ -1,18 +1,22 @@
 """Database engine, the declarative base and the one-session-per-request contract.
 
-Views and domain functions use `db` (the request's session). A request that ends
-with an exception rolls the session back whole; nothing commits implicitly:
-domain functions that change data call `db.commit()` once, at the end of the
-unit of work, so a failed save never leaves half of it behind.
+Views and domain functions use `db` (the request's session). Nothing commits
+implicitly: a domain function that changes data runs inside `unit_of_work()`, which
+commits once at its end and rolls back whole on any exception, so a failed save never
+leaves half of it behind. A stale version (someone saved in between) becomes one
+`portal.errors.Conflict`. Units of work nest: only the outermost one commits. Routes
+never commit or roll back.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -98,3 +102,31 @@ def get_engine() -> Engine:
 
 
 db: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+@contextmanager
+def unit_of_work():
+    """Commit what the block did, or roll all of it back.
+
+    Use as ``with unit_of_work():`` or as a decorator (``@unit_of_work()``). A
+    `StaleDataError` (an optimistic-lock miss) is raised as `portal.errors.Conflict`; every
+    other exception is re-raised after the rollback. Nested units join the outer one.
+    """
+    from portal.errors import Conflict
+
+    depth = g.get("_uow_depth", 0)
+    g._uow_depth = depth + 1
+    try:
+        yield db
+        if depth == 0:
+            db.commit()
+    except StaleDataError as exc:
+        if depth == 0:
+            db.rollback()
+        raise Conflict() from exc
+    except BaseException:
+        if depth == 0:
+            db.rollback()
+        raise
+    finally:
+        g._uow_depth = depth

@@ -4,7 +4,7 @@ Codes are stored in the database; labels are lazy so they render in the viewer's
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def shanghai_today() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def shanghai_midnight(day: date) -> datetime:
+    """The UTC instant a Shanghai day starts (for "on or after day X" filters on UTC columns)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 ROLES = {

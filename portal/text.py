@@ -1,4 +1,5 @@
-"""The one rich-text path: Markdown rendered, then sanitized against an allowlist."""
+"""Text in and out: typed text cleaned for storage, and the one rich-text path (Markdown rendered,
+then sanitized against an allowlist)."""
 from __future__ import annotations
 
 import bleach
@@ -11,6 +12,14 @@ ALLOWED_TAGS = [
 ]
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = ["http", "https", "mailto"]
+
+
+def clean_text(value: str | None) -> str:
+    """Typed text as stored: line breaks as LF (browsers send CRLF), no NUL (PostgreSQL cannot
+    store it), no surrounding whitespace."""
+    if value is None:
+        return ""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
 def render_markdown(source: str | None) -> Markup:

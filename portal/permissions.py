@@ -1,0 +1,231 @@
+"""Who may do what: the one place that knows roles.
+
+Rules:
+- Code and templates ask for a *capability* (``can("items.edit")``), never for a role. The
+  table ``CAPABILITIES`` is the only mapping from capabilities to roles: a role change is one
+  edit here.
+- ``@requires(capability)`` guards a view: an anonymous visitor is sent to sign in, a signed-in
+  user without the capability gets 403. Objects another user may not see answer 404 (their
+  getters say so), so ids cannot be probed.
+- Object scopes (``trial_scope``, ``consultation_scope``, ``submission_scope``) give the SQL
+  condition of the rows a viewer may work on, ``None`` meaning "all of them". List queries add
+  the condition; single-object getters check ``may_see_*`` on the loaded row. Every area asks
+  these, so a product team's reach is decided here once.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import and_, false, or_, select
+
+MEMBER = "member"
+PRODUCT = "product"
+OFFICE = "office"
+ADMIN = "admin"
+ROLES = (MEMBER, PRODUCT, OFFICE, ADMIN)
+STAFF = (PRODUCT, OFFICE, ADMIN)
+
+# capability -> the roles that hold it. Scoped capabilities (marked "scoped") are further
+# limited to the objects in the viewer's scope (see the scope functions below).
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    # Panel members
+    "panel.take_part": (MEMBER,),              # apply to trials, evaluate, give opinions, report gaps
+    # Staff in general
+    "staff.home": STAFF,
+    "members.view": (OFFICE, ADMIN),           # the member list and a member's record
+    "members.manage": (OFFICE, ADMIN),         # pause / resume members, invitations
+    # Trials (scoped: product teams reach the trials their team owns)
+    "trials.view": STAFF,
+    "trials.manage": (PRODUCT, ADMIN),         # create, edit, questionnaire, status, enrollments
+    "evaluations.view": STAFF,                 # scoped
+    "results.view": STAFF,                     # scoped
+    "results.export": STAFF,                   # scoped
+    # Consultations (scoped like trials)
+    "consultations.view": STAFF,
+    "consultations.manage": STAFF,
+    # Gap reports: every report, with photos and the member's contact
+    "gaps.view_all": (OFFICE, ADMIN),
+    # The triage inbox (scoped for product teams)
+    "inbox.view": STAFF,
+    "inbox.triage": STAFF,
+    # Improvement items
+    "items.view": STAFF,
+    "items.edit": (OFFICE, ADMIN),
+    "items.see_submissions": (OFFICE, ADMIN),
+    "departments.manage": (ADMIN,),
+    # Lists out of the portal
+    "exports.download": (OFFICE, ADMIN),
+    # Numbers
+    "dashboard.view": (OFFICE, ADMIN),
+    "index.view": STAFF,
+    "index.edit": (ADMIN,),
+    # Administration
+    "staff_accounts.manage": (ADMIN,),
+    "audit.view": (ADMIN,),
+}
+
+# Roles whose reach over trials, consultations and the inbox is not limited to their own.
+_SEE_ALL = (OFFICE, ADMIN)
+
+
+def _role(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "role", None)
+
+
+def can(capability: str, user: Any = None, obj: Any = None) -> bool:
+    """May `user` (the signed-in user by default) use `capability`, on `obj` when given?"""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+    if user is None:
+        user = current_user
+    if _role(user) not in CAPABILITIES[capability]:
+        return False
+    if obj is None:
+        return True
+    return may_reach(user, obj)
+
+
+def holders(capability: str) -> tuple[str, ...]:
+    """The roles holding `capability` (for queries such as "every active staff user")."""
+    return CAPABILITIES[capability]
+
+
+def is_member(user: Any = None) -> bool:
+    return can("panel.take_part", user)
+
+
+def is_staff(user: Any = None) -> bool:
+    return can("staff.home", user)
+
+
+def sees_everything(user: Any = None) -> bool:
+    """Office and admin reach every trial, consultation and submission."""
+    return _role(current_user if user is None else user) in _SEE_ALL
+
+
+def requires(capability: str):
+    """Guard a view: sign-in first, then the capability (403 without it)."""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from portal import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_capability = capability  # read by the route-walking test
+        return wrapped
+
+    return decorator
+
+
+def requires_login(view):
+    """Guard a view any signed-in user may open (their own profile, notifications)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from portal import login_manager
+
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    wrapped.required_capability = None
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# Object scopes: which trials, consultations and submissions a staff user works on.
+
+
+def trial_scope(user: Any):
+    """SQL condition on Trial of the trials `user` reaches; None means all of them."""
+    from portal.trials.models import Trial
+
+    role = _role(user)
+    if role in _SEE_ALL:
+        return None
+    if role == PRODUCT:
+        return Trial.created_by_id == user.id
+    return false()
+
+
+def consultation_scope(user: Any):
+    """SQL condition on Consultation of the consultations `user` manages; None means all."""
+    from portal.opinions.models import Consultation
+
+    role = _role(user)
+    if role in _SEE_ALL:
+        return None
+    if role == PRODUCT:
+        return Consultation.created_by_id == user.id
+    return false()
+
+
+def submission_scope(user: Any):
+    """SQL condition on Submission of the inbox rows `user` may see; None means all.
+
+    Product teams see the evaluations of their trials and the opinions of their consultations,
+    never gap reports."""
+    from portal.opinions.models import Consultation
+    from portal.triage.models import Submission
+    from portal.trials.models import Trial
+
+    role = _role(user)
+    if role in _SEE_ALL:
+        return None
+    if role == PRODUCT:
+        own_trials = select(Trial.id).where(trial_scope(user))
+        own_consultations = select(Consultation.id).where(consultation_scope(user))
+        return or_(
+            and_(Submission.kind == "evaluation", Submission.trial_id.in_(own_trials)),
+            and_(Submission.kind == "opinion", Submission.consultation_id.in_(own_consultations)),
+        )
+    return false()
+
+
+def may_reach(user: Any, obj: Any) -> bool:
+    """Is `obj` (a trial, consultation, submission or evaluation) in `user`'s scope?"""
+    from portal.opinions.models import Consultation
+    from portal.triage.models import Submission
+    from portal.trials.models import Evaluation, Trial
+
+    role = _role(user)
+    if role in _SEE_ALL:
+        return True
+    if role != PRODUCT:
+        return False
+    if isinstance(obj, Trial):
+        return obj.created_by_id == user.id
+    if isinstance(obj, Consultation):
+        return obj.created_by_id == user.id
+    if isinstance(obj, Evaluation):
+        return obj.trial is not None and may_reach(user, obj.trial)
+    if isinstance(obj, Submission):
+        if obj.kind == "evaluation" and obj.trial_id is not None:
+            from portal.db import db
+
+            trial = db.get(Trial, obj.trial_id)
+            return trial is not None and may_reach(user, trial)
+        if obj.kind == "opinion" and obj.consultation_id is not None:
+            from portal.db import db
+
+            consultation = db.get(Consultation, obj.consultation_id)
+            return consultation is not None and may_reach(user, consultation)
+        return False
+    return True
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["can"] = can
