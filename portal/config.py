@@ -61,6 +61,10 @@ def load(app: Flask, overrides: dict | None) -> None:
         MAIL_FROM="noreply@localhost",
         # Put in front of the paths in emails, e.g. "https://panel.example.com".
         PUBLIC_BASE_URL="",
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. 0 (the
+        # default) trusts none of those headers: a client could otherwise pick its own address
+        # and dodge the sign-in throttle.
+        TRUSTED_PROXIES=0,
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ
@@ -77,6 +81,8 @@ def load(app: Flask, overrides: dict | None) -> None:
     for key in ("SMTP_STARTTLS", "SMTP_SSL"):
         if env.get(f"PORTAL_{key}"):
             app.config[key] = env[f"PORTAL_{key}"].lower() in ("1", "true", "yes")
+    if env.get("PORTAL_TRUSTED_PROXIES", "").isdigit():
+        app.config["TRUSTED_PROXIES"] = int(env["PORTAL_TRUSTED_PROXIES"])
     if env.get("PORTAL_BASE_URL"):
         app.config["PUBLIC_BASE_URL"] = env["PORTAL_BASE_URL"]
     if overrides:
