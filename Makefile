@@ -1,12 +1,15 @@
-# `make run` serves the site with demo data; `make test` runs every test (SQLite, PostgreSQL, Chromium).
+# `make run` serves the site with demo data; `make test` checks the code (lint) and runs every test
+# (SQLite, PostgreSQL, Chromium).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# Test processes for the SQLite and PostgreSQL suites (pytest-xdist); each gets its own database.
+PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-sqlite test-postgres test-browser install translations chromium messages bench clean
+.PHONY: run lint test test-sqlite test-postgres test-browser install translations chromium messages bench clean
 
 $(INSTALLED): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +32,27 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
+# Style (ruff.toml) and complexity: no function of radon's rank D or worse in portal/. radon exits
+# 0 whatever it finds, so what it prints decides.
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	@complex="$$($(BIN)/radon cc -n D -s portal)"; \
+	if [ -n "$$complex" ]; then \
+	  echo "$$complex"; echo "radon: the functions above are too complex (rank D or worse): split them"; \
+	  exit 1; \
+	fi
+
 test: translations chromium
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-browser
 
 test-sqlite: translations
-	$(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 test-postgres: translations
-	TEST_DATABASE_URL="$$(bash tests/start-postgres.sh)" $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$$(bash tests/start-postgres.sh)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 test-browser: translations chromium
 	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)

@@ -20,8 +20,9 @@ import time
 import tracemalloc
 from datetime import timedelta
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from portal import create_app
 from portal.accounts.models import User
@@ -29,7 +30,6 @@ from portal.db import utcnow
 from portal.gaps.models import ServiceGapReport
 from portal.migrate import upgrade
 from portal.triage.models import Submission
-from werkzeug.security import generate_password_hash
 
 ROWS = int(os.environ.get("BENCH_ROWS", "20000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -63,7 +63,7 @@ def seed(engine, rows: int) -> None:
                 severity=r["severity"], title=r["title"], description=r["description"],
                 low_score=False, status="new", tags=[], submitted_at=r["created_at"],
                 updated_at=now, version=1,
-            ) for rid, r in zip(ids, reports)])
+            ) for rid, r in zip(ids, reports, strict=False)])
             s.commit()
 
 
@@ -158,7 +158,8 @@ def main() -> int:
     if inbox_median > 0.3:
         failures.append(f"inbox first page median {inbox_median * 1000:.0f} ms > 300 ms")
     for name in exports:
-        (small_peak, small_size), (large_peak, large_size) = results[(name, ROWS // 10)], results[(name, ROWS)]
+        small_peak, _small_size = results[(name, ROWS // 10)]
+        large_peak, large_size = results[(name, ROWS)]
         print(f"{name} export {ROWS:6} rows: {large_size / 1e6:6.2f} MB out, peak Python memory "
               f"{large_peak / 1e6:6.2f} MB ({small_peak / 1e6:.2f} MB at {ROWS // 10} rows)")
         if large_peak > 3 * small_peak:

@@ -12,9 +12,18 @@ login_manager = LoginManager()
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    from portal.requests import PortalRequest
+
+    app.request_class = PortalRequest
     from portal import config as portal_config
 
     portal_config.load(app, config)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last `proxies` hops of X-Forwarded-* are believed: those our proxies added.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from portal import db as database, errors, i18n, permissions, security
 

@@ -15,7 +15,8 @@ The caller shows a table of the same numbers beside each chart (accessibility an
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -90,7 +91,7 @@ def _empty(title: Any, desc: Any, css_class: str) -> Markup:
 
 
 def _auto_desc(labels: Sequence[Any], values: Sequence[Any], fmt: Callable[[Any], str]) -> str:
-    return "; ".join(f"{label}: {fmt(value)}" for label, value in zip(labels, values))
+    return "; ".join(f"{label}: {fmt(value)}" for label, value in zip(labels, values, strict=False))
 
 
 def _nice_max(value: float) -> float:
@@ -146,7 +147,7 @@ def bar_chart(
     parts.append(
         f'<line x1="{x0}" y1="{top - 4}" x2="{x0}" y2="{height - 26}" stroke="{AXIS}"/>'
     )
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=False)):
         y = top + i * (bar_h + gap)
         parts.append(
             f'<text x="{x0 - 6}" y="{_num(y + bar_h * 0.7)}" text-anchor="end" font-size="12" '
@@ -258,6 +259,95 @@ def stacked_bar_chart(
     return Markup("".join(parts))
 
 
+class _LinePlot:
+    """The drawing area of a line chart: where the i-th x label and a value are drawn."""
+
+    left, top, width, height = 50, 40, 400, 220
+
+    def __init__(self, points: int, y_min: float, y_max: float):
+        self.points = points
+        self.y_min = y_min
+        self.y_max = y_max
+
+    def x(self, i: int) -> float:
+        if self.points == 1:
+            return self.left + self.width / 2
+        return self.left + i * self.width / (self.points - 1)
+
+    def y(self, value: float) -> float:
+        value = min(max(float(value), self.y_min), self.y_max)
+        return self.top + self.height - (value - self.y_min) / (self.y_max - self.y_min) * self.height
+
+
+def _line_desc(x_labels: Sequence[Any], series: Mapping[Any, Sequence[Any]]) -> str:
+    return "; ".join(
+        f"{name}: " + ", ".join(
+            f"{x} {_default_format(v)}" for x, v in zip(x_labels, values, strict=False) if v is not None
+        )
+        for name, values in series.items()
+    )
+
+
+def _line_axes(plot: _LinePlot, x_labels: Sequence[Any]) -> list[str]:
+    """The grid with the y axis labels, both axes, and the x axis labels."""
+    left, top, right, bottom = plot.left, plot.top, plot.left + plot.width, plot.top + plot.height
+    parts = []
+    for k in range(5):
+        tick = plot.y_min + (plot.y_max - plot.y_min) * k / 4
+        y = plot.y(tick)
+        parts.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{right}" y2="{_num(y)}" stroke="{GRID}"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{_num(y + 4)}" text-anchor="end" font-size="11" {FONT} '
+            f'fill="{AXIS}">{_t(_default_format(float(tick)))}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{AXIS}"/>'
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{AXIS}"/>'
+    )
+    for i, label in enumerate(x_labels):
+        parts.append(
+            f'<text x="{_num(plot.x(i))}" y="{bottom + 18}" text-anchor="middle" '
+            f'font-size="11" {FONT} fill="{AXIS}">{_t(_truncate(label, 14))}</text>'
+        )
+    return parts
+
+
+def _line_runs(plot: _LinePlot, values: Sequence[float | int | None]) -> list[list[tuple[float, float]]]:
+    """The points of a series as runs without gaps: a None value breaks the line."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append((plot.x(i), plot.y(v)))
+    return runs
+
+
+def _line_series(plot: _LinePlot, name: Any, values: Sequence[float | int | None], colour: str,
+                 x_labels: Sequence[Any]) -> list[str]:
+    """One series: its line (broken at None values) and a marker per value with a tooltip."""
+    values = list(values)[: len(x_labels)]
+    parts = []
+    for run in _line_runs(plot, values):
+        if len(run) < 2:
+            continue
+        d = " ".join(("M" if k == 0 else "L") + f"{_num(x)} {_num(y)}" for k, (x, y) in enumerate(run))
+        parts.append(
+            f'<path class="chart-line-path" d="{d}" fill="none" stroke="{colour}" stroke-width="2"/>'
+        )
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        parts.append(
+            f'<circle cx="{_num(plot.x(i))}" cy="{_num(plot.y(v))}" r="3.5" fill="{colour}">'
+            f"<title>{_t(name)}, {_t(x_labels[i])}: {_t(_default_format(v))}</title></circle>"
+        )
+    return parts
+
+
 def line_chart(
     title: Any,
     x_labels: Sequence[Any],
@@ -273,83 +363,19 @@ def line_chart(
     has_value = any(v is not None for name in names for v in series[name])
     if not x_labels or not names or not has_value:
         return _empty(title, desc, "chart-line")
-    if y_max <= y_min:
-        y_max = y_min + 1
-    if desc is None:
-        desc = "; ".join(
-            f"{name}: " + ", ".join(
-                f"{x} {_default_format(v)}" for x, v in zip(x_labels, series[name]) if v is not None
-            )
-            for name in names
-        )
-    left, top, plot_w, plot_h, legend_w = 50, 40, 400, 220, 180
-    width = left + plot_w + 30 + legend_w
-    height = top + plot_h + 50
-    parts = _open(title, desc, width, height, "chart-line")
+    plot = _LinePlot(len(x_labels), y_min, y_max if y_max > y_min else y_min + 1)
+    legend_w = 180
+    width = plot.left + plot.width + 30 + legend_w
+    height = plot.top + plot.height + 50
+    parts = _open(title, _line_desc(x_labels, series) if desc is None else desc, width, height,
+                  "chart-line")
     parts.append(
-        f'<text x="{(left + plot_w) // 2 + 20}" y="20" text-anchor="middle" font-size="14" '
+        f'<text x="{(plot.left + plot.width) // 2 + 20}" y="20" text-anchor="middle" font-size="14" '
         f'font-weight="bold" {FONT} fill="{TEXT}">{_t(title)}</text>'
     )
-
-    def sx(i: int) -> float:
-        if len(x_labels) == 1:
-            return left + plot_w / 2
-        return left + i * plot_w / (len(x_labels) - 1)
-
-    def sy(v: float) -> float:
-        v = min(max(float(v), y_min), y_max)
-        return top + plot_h - (v - y_min) / (y_max - y_min) * plot_h
-
-    # grid and y axis labels
-    for k in range(5):
-        tick = y_min + (y_max - y_min) * k / 4
-        y = sy(tick)
-        parts.append(
-            f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
-            f'stroke="{GRID}"/>'
-        )
-        parts.append(
-            f'<text x="{left - 6}" y="{_num(y + 4)}" text-anchor="end" font-size="11" {FONT} '
-            f'fill="{AXIS}">{_t(_default_format(float(tick)))}</text>'
-        )
-    parts.append(
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="{AXIS}"/>'
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        f'stroke="{AXIS}"/>'
-    )
-    # x axis labels
-    for i, label in enumerate(x_labels):
-        parts.append(
-            f'<text x="{_num(sx(i))}" y="{top + plot_h + 18}" text-anchor="middle" '
-            f'font-size="11" {FONT} fill="{AXIS}">{_t(_truncate(label, 14))}</text>'
-        )
+    parts.extend(_line_axes(plot, x_labels))
     for j, name in enumerate(names):
-        colour = PALETTE[j % len(PALETTE)]
-        values = list(series[name])
-        # path broken at None values
-        segments: list[list[tuple[float, float]]] = [[]]
-        for i, v in enumerate(values[: len(x_labels)]):
-            if v is None:
-                if segments[-1]:
-                    segments.append([])
-                continue
-            segments[-1].append((sx(i), sy(v)))
-        for seg in segments:
-            if len(seg) >= 2:
-                d = " ".join(
-                    ("M" if k == 0 else "L") + f"{_num(x)} {_num(y)}" for k, (x, y) in enumerate(seg)
-                )
-                parts.append(
-                    f'<path class="chart-line-path" d="{d}" fill="none" stroke="{colour}" '
-                    f'stroke-width="2"/>'
-                )
-        for i, v in enumerate(values[: len(x_labels)]):
-            if v is None:
-                continue
-            parts.append(
-                f'<circle cx="{_num(sx(i))}" cy="{_num(sy(v))}" r="3.5" fill="{colour}">'
-                f"<title>{_t(name)}, {_t(x_labels[i])}: {_t(_default_format(v))}</title></circle>"
-            )
-    parts.extend(_legend(names, left + plot_w + 30, top))
+        parts.extend(_line_series(plot, name, series[name], PALETTE[j % len(PALETTE)], x_labels))
+    parts.extend(_legend(names, plot.left + plot.width + 30, plot.top))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,23 +1,50 @@
-"""`flask --app portal ...` commands: migrate, create-user, invite, seed-demo."""
+"""`flask --app portal ...` commands, all registered here.
+
+Rules:
+- Every command is a thin shell around one service function: it parses options, calls the
+  service (which owns its unit of work) and prints the outcome. No rule lives here.
+- The commands: migrate, create-user, invite, seed-demo (setting up), send-outbox (the email
+  outbox, run by cron), escalate-overdue (overdue improvement items, run by cron daily).
+- Messages are English: they are read by whoever operates the server, not by panel members
+  (a service's refusal, too, is said in English and ends the command with an error).
+"""
 from __future__ import annotations
+
+from functools import wraps
 
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from flask_babel import force_locale
 
-from portal import domain
+from portal import domain, permissions
+from portal.errors import Refused
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(migrate_command)
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(invite_command)
-    app.cli.add_command(seed_demo_command)
+    for each in COMMANDS:
+        app.cli.add_command(each)
 
 
-@click.command("migrate")
-@with_appcontext
+def command(name: str):
+    """A `flask --app portal <name>` command run in the app context, in English; a `Refused`
+    from the service it calls becomes the command's error message (exit status 1)."""
+
+    def decorator(function):
+        @wraps(function)
+        def run(*args, **kwargs):
+            with force_locale("en"):
+                try:
+                    return function(*args, **kwargs)
+                except Refused as exc:
+                    raise click.ClickException(str(exc)) from None
+
+        return click.command(name)(with_appcontext(run))
+
+    return decorator
+
+
+@command("migrate")
 def migrate_command():
     """Bring the database schema up to date (alembic upgrade head)."""
     from portal.migrate import upgrade
@@ -26,28 +53,24 @@ def migrate_command():
     click.echo("Database is up to date.")
 
 
-@click.command("create-user")
-@with_appcontext
+@command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(domain.STAFF_ROLES), required=True)
+# Staff accounts are the roles that have a staff home; members join by invitation only.
+@click.option("--role", type=click.Choice(permissions.holders("staff.home")), required=True)
 @click.password_option()
 def create_user_command(email, name, role, password):
     """Create a staff or admin account."""
-    from portal.accounts.models import User
+    from portal.accounts.forms import PASSWORD_MIN
     from portal.accounts.services import create_staff_user
-    from portal.db import db
 
-    if db.scalar(select(User).where(func.lower(User.email) == email.strip().lower())):
-        raise click.ClickException(f"A user with the email {email} already exists.")
-    if len(password) < 8:
-        raise click.ClickException("The password must have at least 8 characters.")
+    if len(password) < PASSWORD_MIN:
+        raise click.ClickException(f"The password must have at least {PASSWORD_MIN} characters.")
     user = create_staff_user(email, name, role, password)
     click.echo(f"Created {role} account {user.email}.")
 
 
-@click.command("invite")
-@with_appcontext
+@command("invite")
 @click.option("--segment", type=click.Choice(list(domain.SEGMENTS)), required=True)
 @click.option("--email", default=None, help="Optional: the person the invitation is meant for.")
 @click.option("--days", type=click.IntRange(1, 365), default=None, help="Days until it expires.")
@@ -64,17 +87,51 @@ def invite_command(segment, email, days, base_url):
     click.echo(f"Expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC.", err=True)
 
 
-@click.command("seed-demo")
-@with_appcontext
+@command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo_command(if_empty):
     """Load demo data: staff, members, trials, consultations and reports."""
-    from portal.accounts.models import User
-    from portal.db import db
     from portal.demo import seed
 
-    if if_empty and db.scalar(select(func.count()).select_from(User)):
+    if if_empty and _has_users():
         click.echo("Database already has data; demo data not loaded.")
         return
     seed()
     click.echo("Demo data loaded.")
+
+
+def _has_users() -> bool:
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.db import db
+
+    return db.scalar(select(User.id).limit(1)) is not None
+
+
+@command("send-outbox")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+def send_outbox_command(limit):
+    """Send waiting outbox emails through SMTP (does nothing when SMTP_HOST is not set)."""
+    from portal.notifications.mail import send_pending
+
+    result = send_pending(limit)
+    if result is None:
+        click.echo("SMTP is not configured (SMTP_HOST); the outbox waits.")
+    else:
+        click.echo(f"Sent {result.sent}, failed {result.failed}.")
+
+
+@command("escalate-overdue")
+def escalate_overdue_command():
+    """Tell departments' B contacts about overdue improvement items (once per due date)."""
+    from portal.improvements.services import escalate_overdue
+
+    count = escalate_overdue(domain.shanghai_today())
+    click.echo(f"Escalated {count} overdue item(s).")
+
+
+COMMANDS = (
+    migrate_command, create_user_command, invite_command, seed_demo_command, send_outbox_command,
+    escalate_overdue_command,
+)

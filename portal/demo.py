@@ -22,13 +22,14 @@ from portal import domain
 from portal.accounts.models import Invitation, User
 from portal.accounts.services import hash_token
 from portal.audit import services as audit
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.improvements.models import Department, ImprovementItem
 from portal.improvements.services import ITEM_FIELDS
 from portal.notifications import services as notices
 from portal.notifications.models import Notification
 from portal.opinions.models import Consultation, Opinion
+from portal.permissions import ADMIN, MEMBER, OFFICE, PRODUCT
 from portal.triage import services as triage
 from portal.triage.models import InternalNote, Submission
 from portal.trials.evaluation_services import _store_answers, snapshot
@@ -38,14 +39,14 @@ DEMO_PASSWORD = "demo-pass-2026"
 
 # (email, name, role, segment, district, organization) - the README lists the same logins.
 STAFF = [
-    ("admin@example.com", "王敏", "admin"),
-    ("product@example.com", "李强", "product"),
-    ("office@example.com", "陈静", "office"),
+    ("admin@example.com", "王敏", ADMIN),
+    ("product@example.com", "李强", PRODUCT),
+    ("office@example.com", "陈静", OFFICE),
     # the A and B contacts of the departments (service-office role)
-    ("a.contact@example.com", "黄涛", "office"),
-    ("b.contact@example.com", "马丽", "office"),
-    ("a.stores@example.com", "何军", "office"),
-    ("b.stores@example.com", "林雪", "office"),
+    ("a.contact@example.com", "黄涛", OFFICE),
+    ("b.contact@example.com", "马丽", OFFICE),
+    ("a.stores@example.com", "何军", OFFICE),
+    ("b.stores@example.com", "林雪", OFFICE),
 ]
 MEMBERS = [
     ("enterprise@example.com", "张伟", "enterprise", "pudong", "上海远航物流集团有限公司"),
@@ -60,7 +61,8 @@ SIX_KINDS_QUESTIONS = [
     dict(kind="rating", prompt="一键开通的流程是否简单？", help_text="1 分表示很难，5 分表示非常简单。"),
     dict(kind="nps", prompt="您向亲友推荐这项服务的可能性有多大？"),
     dict(kind="single", prompt="这次试用中您主要在哪个地区漫游？", options=["亚洲", "欧洲", "北美", "其他"]),
-    dict(kind="multiple", prompt="您用过哪些功能？", options=["一键开通", "流量提醒", "费用封顶", "在线客服"]),
+    dict(kind="multiple", prompt="您用过哪些功能？",
+         options=["一键开通", "流量提醒", "费用封顶", "在线客服"]),
     dict(kind="yesno", prompt="落地后是否能立即上网？"),
     dict(kind="text", prompt="其他意见和建议", required=False),
 ]
@@ -118,13 +120,9 @@ def _seed_index(today: date) -> None:
 
 def seed() -> None:
     """Load the demo data in one transaction."""
-    try:
+    with unit_of_work():
         _seed()
         _seed_index(domain.shanghai_today())
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
 
 
 def _seed() -> None:
@@ -137,7 +135,7 @@ def _seed() -> None:
     for n, (email, name, segment, district, organization) in enumerate(MEMBERS):
         key = email.split("@")[0]
         users[key] = User(
-            email=email, name=name, role="member", password_hash=password_hash, segment=segment,
+            email=email, name=name, role=MEMBER, password_hash=password_hash, segment=segment,
             district=district, organization=organization, phone=f"1391234{5670 + n}",
             created_at=_at(today - timedelta(days=60 - n)),
         )
@@ -156,7 +154,7 @@ def _seed() -> None:
         db.add(t)
         return t
 
-    fttr = trial(
+    trial(
         "千兆宽带智能组网（FTTR）试用", "service", "draft", ["household"],
         "**全屋光纤组网**，每个房间都有千兆 Wi-Fi。\n\n- 免费上门安装\n- 试用期 2 个月",
         capacity=30, enrollment_opens_on=today + timedelta(days=10),
@@ -229,7 +227,7 @@ def _seed() -> None:
         evaluation.answers = []
         db.add(evaluation)
         for n, values in enumerate(versions, start=1):
-            clean = {q.id: v for q, v in zip(questions, values)}
+            clean = {q.id: v for q, v in zip(questions, values, strict=False)}
             _store_answers(evaluation, questions, clean)
             if submit:
                 when = _at(today - timedelta(days=days_ago - n + 1), 20)

@@ -4,7 +4,10 @@ Codes are stored in the database; labels are lazy so they render in the viewer's
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +23,7 @@ def shanghai_today() -> date:
 
 def shanghai_midnight(day: date) -> datetime:
     """The UTC instant a Shanghai day starts (for "on or after day X" filters on UTC columns)."""
-    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 ROLES = {
@@ -29,7 +32,6 @@ ROLES = {
     "office": _l("Service office"),
     "admin": _l("Administrator"),
 }
-STAFF_ROLES = ("product", "office", "admin")
 
 SEGMENTS = {
     "enterprise": _l("Key enterprise account"),
@@ -211,3 +213,92 @@ DMAIC_PHASES = {
     "improve": _l("Improve"),
     "control": _l("Control"),
 }
+
+# The lists staff may download (exports), by the name an export's audit entry records.
+EXPORT_LISTS = {
+    "submissions": _l("Submissions"),
+    "improvements": _l("Improvement items"),
+}
+
+
+# --- What a member sees of their own submission -----------------------------------------------
+# The triage status, or - once an improvement item linked to the submission is done or verified -
+# that outcome (the most advanced one). `member_status` is the one rule; `portal.triage` reads
+# the statuses it needs and the pages show the code with these labels.
+SUBMISSION_OUTCOMES = {
+    "done": _l("Improvement done"),
+    "verified": _l("Improvement verified"),
+}
+MEMBER_SUBMISSION_STATUSES = {**SUBMISSION_STATUSES, **SUBMISSION_OUTCOMES}
+
+
+def member_status(triage_status: str, item_statuses) -> str:
+    """What the member sees: the outcome of a linked item once there is one, else the triage
+    status (a submission staff moved back to review shows that, whatever its items)."""
+    if triage_status == "linked":
+        for outcome in ("verified", "done"):
+            if outcome in item_statuses:
+                return outcome
+    return triage_status
+
+
+CONSULTATION_STATUSES = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+}
+
+
+# --- Evaluation answers as frozen in a submitted version (pure functions) -----------------------
+ANSWER_SCALES = {"rating": (1, 5), "nps": (0, 10)}
+# A submitted evaluation is flagged for staff when any rating or NPS answer is this low.
+LOW_SCORE = {"rating": 2, "nps": 6}
+
+
+def answer_value(kind: str, number: int | None, text: str | None, choices: list[str] | None) -> Any:
+    """An answer from its stored columns: the number of a rating or NPS, "yes"/"no", the options
+    picked (multiple) or the text; None when unanswered."""
+    if kind in ANSWER_SCALES:
+        return number
+    if kind == "yesno":
+        return None if number is None else ("yes" if number else "no")
+    if kind == "multiple":
+        return list(choices) if choices else None
+    return text
+
+
+@dataclass
+class ShownAnswer:
+    """One question and its answer, for the read-only pages."""
+
+    prompt: str
+    kind: str
+    value: Any
+    low: bool
+
+
+def _in_order(frozen: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    return sorted(frozen.items(), key=lambda item: (item[1].get("position", 0), int(item[0])))
+
+
+def shown_answers(frozen: Mapping[str, Any]) -> list[ShownAnswer]:
+    """A frozen version's answers in the questionnaire's order."""
+    shown = []
+    for _qid, entry in _in_order(frozen):
+        kind = entry.get("kind", "text")
+        value = answer_value(kind, entry.get("number"), entry.get("text"), entry.get("choices"))
+        low = kind in LOW_SCORE and value is not None and value <= LOW_SCORE[kind]
+        shown.append(ShownAnswer(entry.get("prompt", ""), kind, value, low))
+    return shown
+
+
+def is_low_score(frozen: Mapping[str, Any]) -> bool:
+    """True when any rating is 2 or less or any NPS 6 or less."""
+    return any(a.low for a in shown_answers(frozen))
+
+
+def evaluation_text(frozen: Mapping[str, Any]) -> str:
+    """The free-text answers of a frozen version, in the questionnaire's order."""
+    return "\n\n".join(
+        entry["text"] for _qid, entry in _in_order(frozen)
+        if entry.get("kind") == "text" and entry.get("text")
+    )

@@ -1,11 +1,15 @@
-"""Language: Simplified Chinese unless the person chose English; the choice sticks to the user."""
+"""Language: Simplified Chinese unless the person chose English; the choice sticks to the user.
+
+The switch sends the browser back to the page it came from, when that is a path on this site
+(`portal.urls.safe_next`), else to the start page.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import current_user
 
-from portal.db import db
+from portal.urls import safe_next
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
@@ -32,13 +36,10 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
-            current_user.locale = code
-            db.commit()
-    target = request.form.get("next") or ""
-    # Only same-site paths: the form is ours, but its field is still user input.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+            from portal.accounts.services import remember_language
+
+            remember_language(current_user, code)
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,13 @@ from portal.notifications.models import Notification, OutboxEmail
 from portal.opinions.models import Consultation, Opinion
 from portal.triage.models import InternalNote, Submission, submission_items
 from portal.trials.models import (
-    Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial, TrialSegment,
+    Answer,
+    Enrollment,
+    Evaluation,
+    EvaluationVersion,
+    Question,
+    Trial,
+    TrialSegment,
 )
 
 __all__ = [

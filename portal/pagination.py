@@ -1,4 +1,10 @@
-"""Page-numbered lists: two queries per page (the count and the rows), whatever the page size."""
+"""Page-numbered lists: two queries per page (the count and the rows), whatever the page size.
+
+A list's filters are one GET form (its fields and their checks are the one description of the
+filter set); `chosen_filters(form)` hands the service the values that passed those checks, as
+keyword arguments named like the fields. A value outside a field's choices, or otherwise
+invalid, counts as not given: a hand-edited address shows the unfiltered list, never an error.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +35,16 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.number < self.pages
+
+
+def chosen_filters(form) -> dict[str, Any]:
+    """The filter form's valid, non-blank values by field name (CSRF and buttons left out)."""
+    form.validate()
+    return {
+        name: field.data for name, field in form._fields.items()
+        if field.type not in ("CSRFTokenField", "SubmitField")
+        and not field.errors and field.data not in ("", None)
+    }
 
 
 def requested_page() -> int:

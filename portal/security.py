@@ -1,10 +1,7 @@
-"""Response headers every page carries, and the role checks staff routes use."""
+"""Response headers every page carries. (Who may open a page is `portal.permissions`.)"""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Flask, abort
-from flask_login import current_user, login_required
+from flask import Flask
 
 # No inline script or style anywhere: every script and stylesheet is a file under /static.
 CONTENT_SECURITY_POLICY = (
@@ -26,23 +23,3 @@ def init_app(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
-
-
-def roles_required(*roles: str):
-    """Allow only signed-in users with one of `roles`; everyone else gets 403 (404 is for objects)."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-member_required = roles_required("member")
-staff_required = roles_required("product", "office", "admin")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -86,7 +86,7 @@ def make_consultation(s: Session, status: str = "published", **fields) -> Consul
 def make_gap_report(s: Session, member: User, **fields) -> ServiceGapReport:
     values = dict(
         member_id=member.id, channel="store", commitment="counter_service", district="xuhui",
-        place="Xujiahui store", occurred_at=datetime.now(timezone.utc) - timedelta(days=1),
+        place="Xujiahui store", occurred_at=datetime.now(UTC) - timedelta(days=1),
         severity=2, title=f"Long queue {next(_seq)}", description="Waited 40 minutes.",
     )
     values.update(fields)
@@ -112,6 +112,43 @@ def make_department(s: Session, a_contact: User | None = None, b_contact: User |
     return department
 
 
+# Submissions made directly get strictly increasing times from here (lists read newest first).
+SUBMISSION_BASE_TIME = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def make_submission(s: Session, member: User, submitted_at: datetime | None = None,
+                    kind: str = "gap_report", commit: bool = True, **fields):
+    """An inbox row as the triage inbox holds it, without a source row (for lists, filters,
+    exports and dashboards). A gap report gets a channel, commitment and severity unless given;
+    `submitted_at` defaults to one minute after the previous one made here."""
+    from portal.triage.models import Submission
+
+    n = next(_seq)
+    values = dict(
+        kind=kind, member_id=member.id, segment=member.segment, district=member.district,
+        title=f"Submission {n}", description=f"Text {n}", status="new", tags=[],
+        submitted_at=submitted_at or SUBMISSION_BASE_TIME + timedelta(minutes=n),
+    )
+    if kind == "gap_report":
+        values.update(channel="store", commitment="counter_service", severity=2)
+    values.update(fields)
+    submission = Submission(**values)
+    s.add(submission)
+    if commit:
+        s.commit()
+    return submission
+
+
+def make_gap_submission(s: Session, member: User, **report_fields):
+    """A member's service-gap report together with its inbox row, as the report form makes them."""
+    report = make_gap_report(s, member, **report_fields)
+    return make_submission(
+        s, member, submitted_at=report.created_at, kind="gap_report", gap_report_id=report.id,
+        district=report.district, channel=report.channel, commitment=report.commitment,
+        severity=report.severity, title=report.title, description=report.description,
+    )
+
+
 def make_item(s: Session, submissions=(), **fields):
     """An improvement item (proposed, normal priority unless given), linked to `submissions`."""
     from portal.improvements.models import ImprovementItem
@@ -129,5 +166,6 @@ def make_item(s: Session, submissions=(), **fields):
 
 __all__ = [
     "PASSWORD", "make_consultation", "make_enrollment", "make_gap_report", "make_trial",
-    "make_user", "Evaluation", "make_department", "make_item",
+    "make_user", "Evaluation", "make_department", "make_item", "make_submission",
+    "make_gap_submission", "SUBMISSION_BASE_TIME",
 ]

@@ -1,4 +1,6 @@
 """The application as a whole: health check, security headers, errors, language."""
+import pytest
+
 from tests.conftest import login
 
 
@@ -64,6 +66,22 @@ def test_language_choice_sticks_to_the_user(app, member, dbs):
 def test_language_switch_refuses_foreign_redirects(client):
     response = client.post("/language/en", data={"next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example/x", "/%09/evil.example/x", "//evil.example", "/\\evil.example",
+    "https://evil.example", "javascript:alert(1)", " /x", "/x\n", "/\u202e/x",
+])
+def test_language_switch_never_redirects_off_site(client, member, target):
+    login(client, member)
+    response = client.post("/language/en", data={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/", target
+
+
+def test_language_switch_returns_to_the_page_with_its_query(client):
+    response = client.post("/language/zh_Hans", data={"next": "/trials?x=1"})
+    assert response.headers["Location"] == "/trials?x=1"
 
 
 def test_unknown_page_is_a_404_in_the_layout(client):

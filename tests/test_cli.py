@@ -1,10 +1,51 @@
-"""`flask --app portal` commands: create-user, invite, seed-demo."""
+"""`flask --app portal` commands: all registered in portal/cli.py; migrate, create-user, invite,
+seed-demo here (send-outbox: tests/notifications, escalate-overdue: tests/improvements)."""
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, inspect, select
 
+from portal import create_app
 from portal.accounts.models import Invitation, User
 from tests.factories import make_user
+
+COMMANDS = ("migrate", "create-user", "invite", "seed-demo", "send-outbox", "escalate-overdue")
+
+
+def test_help_lists_every_command_at_the_top_level(app):
+    result = app.test_cli_runner().invoke(args=["--help"])
+    assert result.exit_code == 0, result.output
+    listed = re.findall(r"^  ([a-z][a-z-]+)\s", result.output.split("Commands:", 1)[1], re.M)
+    for name in COMMANDS:
+        assert name in listed, result.output
+    # Each command has its own help, with its description.
+    for name in COMMANDS:
+        help_text = app.test_cli_runner().invoke(args=[name, "--help"])
+        assert help_text.exit_code == 0 and "Usage:" in help_text.output, (name, help_text.output)
+
+
+def test_commands_are_registered_in_one_place(app):
+    # Blueprints bring no commands of their own: portal/cli.py is the one list.
+    assert all(not bp.cli.commands for bp in app.blueprints.values())
+    assert set(COMMANDS) <= set(app.cli.commands)
+
+
+def test_migrate_creates_the_schema_of_a_new_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "k"})
+    result = app.test_cli_runner().invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "Database is up to date." in result.output
+    engine = create_engine(url)
+    try:
+        assert {"users", "improvement_items", "outbox_emails"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    app.extensions["portal.engine"].dispose()
+
+
+def test_create_user_role_choices_are_the_staff_roles(app):
+    result = app.test_cli_runner().invoke(args=["create-user", "--help"])
+    assert "[product|office|admin]" in result.output
 
 
 def test_create_user_creates_a_staff_account(app, dbs):
@@ -37,7 +78,8 @@ def test_create_user_refuses_short_password(app, dbs):
 
 def test_create_user_refuses_member_role(app, dbs):
     result = app.test_cli_runner().invoke(args=[
-        "create-user", "--email", "a@example.com", "--name", "A", "--role", "member", "--password", "long-enough"])
+        "create-user", "--email", "a@example.com", "--name", "A", "--role", "member",
+        "--password", "long-enough"])
     assert result.exit_code != 0
     assert dbs.scalar(select(User)) is None
 

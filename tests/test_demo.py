@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal import domain
+from portal import domain, permissions
 from portal.accounts.models import Invitation, User
 from portal.audit.models import AuditEntry
 from portal.demo import DEMO_PASSWORD, MEMBERS, STAFF
@@ -48,7 +48,8 @@ def test_seed_covers_every_status_and_kind(seeded, dbs):
     assert kinds == {"rating", "nps", "single", "multiple", "yesno", "text"}
     assert set(dbs.scalars(select(User.segment).where(User.role == "member"))) == {
         "enterprise", "sme", "mobile", "household"}
-    assert dbs.scalar(select(func.count()).select_from(Evaluation).where(Evaluation.status == "submitted")) >= 3
+    assert dbs.scalar(
+        select(func.count()).select_from(Evaluation).where(Evaluation.status == "submitted")) >= 3
     # every submitted evaluation has its versions, the last one matching its version number
     for evaluation in dbs.scalars(select(Evaluation).where(Evaluation.status == "submitted")):
         numbers = list(dbs.scalars(select(EvaluationVersion.version)
@@ -107,7 +108,8 @@ def _client(app, email):
 
 def test_every_submission_is_in_the_office_inbox(seeded, dbs):
     sources = (
-        [("evaluation", e.id) for e in dbs.scalars(select(Evaluation).where(Evaluation.status == "submitted"))]
+        [("evaluation", e.id)
+         for e in dbs.scalars(select(Evaluation).where(Evaluation.status == "submitted"))]
         + [("gap_report", r.id) for r in dbs.scalars(select(ServiceGapReport))]
         + [("opinion", o.id) for o in dbs.scalars(select(Opinion))]
     )
@@ -156,7 +158,7 @@ def test_departments_have_real_a_and_b_contacts(seeded, dbs):
     for dep in departments:
         a, b = dbs.get(User, dep.a_contact_id), dbs.get(User, dep.b_contact_id)
         assert a.id != b.id and {a.email, b.email} <= staff
-        assert a.role in domain.STAFF_ROLES and b.role in domain.STAFF_ROLES
+        assert a.role in permissions.STAFF and b.role in permissions.STAFF
     page = _client(seeded, "admin@example.com").get("/admin/departments").get_data(as_text=True)
     for dep in departments:
         assert dep.name in page

@@ -21,7 +21,8 @@ def test_query_string_loses_nul_and_bidi_overrides(app):
 
 def test_form_keeps_line_breaks_and_tabs_but_drops_controls(app):
     client = _echo_app(app).test_client()
-    answer = client.post("/_echo", data={"text": "line 1\r\n\tline\x002\x1b", "t": "a\u2066b\u2069"}).get_json()
+    answer = client.post(
+        "/_echo", data={"text": "line 1\r\n\tline\x002\x1b", "t": "a\u2066b\u2069"}).get_json()
     assert answer == {"text": ["line 1\r\n\tline2"], "t": ["ab"]}
 
 

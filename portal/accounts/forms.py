@@ -1,12 +1,28 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SearchField,
-                     SelectField, StringField)
-from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange,
-                                Optional, ValidationError)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SearchField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal import domain
 from portal.accounts import services
+from portal.text import clean_text
 
 PASSWORD_MIN = 8
 PHONE_HINT = _l("A mobile number (11 digits, e.g. 13812345678) or a landline with its area code, "
@@ -52,7 +68,8 @@ class MemberDetailsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=32), _validate_phone],
                         description=PHONE_HINT)
-    district = SelectField(_l("District"), choices=domain.choices(domain.DISTRICTS, blank=_l("Choose a district")),
+    district = SelectField(_l("District"),
+                           choices=domain.choices(domain.DISTRICTS, blank=_l("Choose a district")),
                            validators=[DataRequired(message=_l("Choose your district."))])
     organization = StringField(_l("Organization"), validators=[Length(max=200)],
                                description=_l("The company you speak for. Required for key enterprise "
@@ -86,7 +103,8 @@ class StaffProfileForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    segment = SelectField(_l("Segment"), choices=domain.choices(domain.SEGMENTS, blank=_l("Choose a segment")),
+    segment = SelectField(_l("Segment"),
+                          choices=domain.choices(domain.SEGMENTS, blank=_l("Choose a segment")),
                           validators=[DataRequired(message=_l("Choose the segment."))])
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=254)],
                        description=_l("If you give it, the registration form starts with this email."))
@@ -98,11 +116,21 @@ class InvitationForm(FlaskForm):
             raise ValidationError(_l("Choose the segment."))
 
 
+SEARCH_MAX = 100
+
+
+def _search(value):
+    """A search is typed text like any other, and at most SEARCH_MAX characters are looked for."""
+    return clean_text(value)[:SEARCH_MAX] if isinstance(value, str) else value
+
+
 class MemberFilterForm(FlaskForm):
+    """The member list's filters (GET): the one description of them (see `chosen_filters`)."""
+
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
+    q = SearchField(_l("Search"), filters=[_search], render_kw={"maxlength": SEARCH_MAX})
     segment = SelectField(_l("Segment"), choices=domain.choices(domain.SEGMENTS, blank=_l("All")),
                           validators=[Optional()])
     district = SelectField(_l("District"), choices=domain.choices(domain.DISTRICTS, blank=_l("All")),

@@ -8,10 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.db import Base, UTCDateTime, utcnow
+from portal.permissions import MEMBER, ROLES
 
 
 class User(UserMixin, Base):
-    """Anyone who signs in: panel members (role `member`) and staff (product, office, admin).
+    """Anyone who signs in: panel members and staff. What a role may do is decided in
+    `portal.permissions` alone; code asks `can(...)`, never the role.
 
     The member profile (segment, district, phone, organization) lives on the same row: it is
     one-to-one and every member page needs it, so a join would buy nothing.
@@ -19,7 +21,7 @@ class User(UserMixin, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('member','product','office','admin')", name="role"),
+        CheckConstraint("role IN ({})".format(",".join(f"'{r}'" for r in ROLES)), name="role"),
         CheckConstraint("status IN ('active','paused')", name="status"),
         Index("ix_users_role_created", "role", "created_at"),
     )
@@ -28,7 +30,7 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[str] = mapped_column(String(16), default=MEMBER)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     segment: Mapped[str | None] = mapped_column(String(16), index=True)
@@ -47,14 +49,6 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users at login
         return self.status == "active"
-
-    @property
-    def is_member(self) -> bool:
-        return self.role == "member"
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("product", "office", "admin")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -1,30 +1,38 @@
+"""Sign-in, registration by invitation, one's own profile, and the staff pages of members.
+
+Views stay thin: guard (`@requires` / `@requires_login`), load, call one service, render or
+redirect. Refusals are `AccountError`s, shown next to their field or at the top of the form
+with what the person typed kept. Where a page goes afterwards (`next`) is checked by
+`portal.urls.safe_next`.
+"""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from portal import domain
 from portal.accounts import bp, services
-from portal.accounts.forms import (REGISTRATION_ORDER, InvitationForm, LoginForm, MemberDetailsForm,
-                                   MemberFilterForm, PasswordChangeForm, RegistrationForm,
-                                   StaffProfileForm)
-from portal.accounts.models import User
-from portal.db import db, utcnow
-from portal.pagination import paginate
-from portal.security import roles_required
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: not `//host`, not `/\\host`, no scheme."""
-    if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
-            and "\\" not in target and ":" not in target.split("?", 1)[0]):
-        return target
-    return None
+from portal.accounts.forms import (
+    REGISTRATION_ORDER,
+    InvitationForm,
+    LoginForm,
+    MemberDetailsForm,
+    MemberFilterForm,
+    PasswordChangeForm,
+    RegistrationForm,
+    StaffProfileForm,
+)
+from portal.db import utcnow
+from portal.errors import show_refusal
+from portal.pagination import chosen_filters, paginate
+from portal.permissions import requires, requires_login
+from portal.urls import safe_next
 
 
 def _client_address() -> str:
     return request.remote_addr or "unknown"
+
+
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -53,12 +61,12 @@ def login():
                 services.settle_language(user, session.get("lang"))
                 if user.locale:
                     session["lang"] = user.locale
-                return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+                return redirect(safe_next(request.args.get("next"), url_for("home.index")))
     return render_template("accounts/login.html", form=form), status
 
 
 @bp.post("/logout")
-@login_required
+@requires_login
 def logout():
     logout_user()
     session.pop("lang", None)
@@ -67,7 +75,7 @@ def logout():
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
-@login_required
+@requires_login
 def change_password():
     form = PasswordChangeForm()
     status = 200
@@ -77,7 +85,7 @@ def change_password():
             try:
                 services.change_password(current_user, form.current_password.data, form.new_password.data)
             except services.WrongPassword as exc:
-                form.current_password.errors.append(str(exc))
+                show_refusal(form, exc)
                 flash(str(exc), "error")
             else:
                 flash(_("Your password was changed."), "success")
@@ -111,8 +119,8 @@ def register(token: str):
                 user = services.register_member(invitation, data)
             except services.InvitationError as exc:
                 return render_template("accounts/invitation_invalid.html", message=str(exc)), exc.status
-            except services.EmailTaken as exc:
-                form.email.errors.append(str(exc))
+            except services.AccountError as exc:
+                show_refusal(form, exc)
             else:
                 logout_user()
                 login_user(user)
@@ -126,10 +134,11 @@ def register(token: str):
 # --- profile ---------------------------------------------------------------------------------
 
 @bp.route("/profile", methods=["GET", "POST"])
-@login_required
+@requires_login
 def profile():
     user = current_user
-    if user.is_member:
+    member_profile = services.has_member_profile(user)
+    if member_profile:
         form = MemberDetailsForm(obj=user if request.method == "GET" else None)
         form.segment = user.segment
         form.organization.flags.required = services.organization_required(user.segment)
@@ -139,7 +148,7 @@ def profile():
     if request.method == "POST":
         status = 422
         if form.validate():
-            if user.is_member:
+            if member_profile:
                 services.update_profile(user, form.name.data, phone=form.phone.data,
                                         district=form.district.data, organization=form.organization.data)
             else:
@@ -147,13 +156,14 @@ def profile():
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("accounts.profile"))
         flash(_("Your profile was not saved. Please correct the marked fields."), "error")
-    return render_template("accounts/profile.html", form=form, user=user), status
+    return render_template("accounts/profile.html", form=form, user=user,
+                           member_profile=member_profile), status
 
 
 # --- staff: invitations ------------------------------------------------------------------------
 
 @bp.route("/staff/invitations", methods=["GET", "POST"])
-@roles_required("office", "admin")
+@requires("members.manage")
 def invitations():
     form = InvitationForm()
     if request.method == "GET":
@@ -178,43 +188,29 @@ def invitations():
 # --- staff: members --------------------------------------------------------------------------
 
 @bp.get("/staff/members")
-@roles_required("office", "admin")
+@requires("members.view")
 def members():
     filters = MemberFilterForm(request.args)
-
-    def chosen(value, vocabulary):
-        return value if value in vocabulary else None
-
-    stmt = services.members_query(
-        segment=chosen(filters.segment.data, domain.SEGMENTS),
-        district=chosen(filters.district.data, domain.DISTRICTS),
-        status=chosen(filters.status.data, domain.MEMBER_STATUSES),
-        q=(filters.q.data or "")[:100],
-    )
+    stmt = services.members_query(**chosen_filters(filters))
     page = paginate(stmt, per_page=current_app.config["PAGE_SIZE"])
     return render_template("accounts/members.html", filters=filters, page=page)
 
 
-def _member_or_404(member_id: int) -> User:
-    member = db.get(User, member_id)
-    if member is None or member.role != "member":
-        abort(404)
-    return member
+def _set_member_status(member_id: int, status: str, done_message):
+    member = services.get_member(current_user, member_id) or abort(404)
+    services.set_member_status(member, status, actor=current_user)
+    flash(done_message(member.name), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("accounts.members")))
 
 
 @bp.post("/staff/members/<int:member_id>/pause")
-@roles_required("office", "admin")
+@requires("members.manage")
 def pause_member(member_id: int):
-    member = _member_or_404(member_id)
-    services.set_member_status(member, "paused", actor=current_user)
-    flash(_("%(name)s is paused and can no longer sign in.", name=member.name), "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.members"))
+    return _set_member_status(
+        member_id, "paused", lambda name: _("%(name)s is paused and can no longer sign in.", name=name))
 
 
 @bp.post("/staff/members/<int:member_id>/resume")
-@roles_required("office", "admin")
+@requires("members.manage")
 def resume_member(member_id: int):
-    member = _member_or_404(member_id)
-    services.set_member_status(member, "active", actor=current_user)
-    flash(_("%(name)s is active again.", name=member.name), "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.members"))
+    return _set_member_status(member_id, "active", lambda name: _("%(name)s is active again.", name=name))

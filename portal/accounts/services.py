@@ -1,4 +1,10 @@
-"""Account rules: invitations, registration, sign-in. Views call these; they hold no HTTP."""
+"""Account rules: invitations, registration, sign-in, profiles, the member list.
+
+Views call these; they hold no HTTP. Every change runs in one `unit_of_work()`: it commits at
+its end or leaves nothing behind. Refusals are `AccountError`s (a `portal.errors.Refused`);
+`field` names the form field a message belongs to. A failed sign-in attempt is stored before
+the refusal is raised, so the throttle counts it.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +20,14 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import domain
+from portal import domain, permissions
 from portal.accounts.models import Invitation, LoginAttempt, User
 from portal.audit.services import record
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Refused
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """An account rule refused the change; the message says why, in the user's language."""
 
 
@@ -33,7 +40,8 @@ class InvitationError(AccountError):
 
 
 class EmailTaken(AccountError):
-    pass
+    def __init__(self, message: str, field: str | None = "email"):
+        super().__init__(message, field=field)
 
 
 class WrongPassword(AccountError):
@@ -92,17 +100,17 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
                       email: str | None = None) -> tuple[Invitation, str]:
     """A new invitation and its token (shown once: only its hash is stored)."""
     token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        token_hash=hash_token(token), segment=segment, email=(normalize_email(email) or None),
-        created_by_id=created_by.id if created_by else None,
-        expires_at=utcnow() + timedelta(days=days),
-    )
-    db.add(invitation)
-    db.flush()
-    record(created_by, "create", "invitation", invitation.id, None,
-           {"segment": segment, "email": invitation.email, "days": days,
-            "expires_at": invitation.expires_at})
-    db.commit()
+    with unit_of_work():
+        invitation = Invitation(
+            token_hash=hash_token(token), segment=segment, email=(normalize_email(email) or None),
+            created_by_id=created_by.id if created_by else None,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+        db.add(invitation)
+        db.flush()
+        record(created_by, "create", "invitation", invitation.id, None,
+               {"segment": segment, "email": invitation.email, "days": days,
+                "expires_at": invitation.expires_at})
     return invitation, token
 
 
@@ -148,34 +156,33 @@ def register_member(invitation: Invitation, data: Registration) -> User:
     link at once only one gets an account; the other's whole save is rolled back.
     """
     email = normalize_email(data.email)
+    taken = _("An account with this email already exists. Sign in instead.")
     if email_taken(email):
-        raise EmailTaken(_("An account with this email already exists. Sign in instead."))
+        raise EmailTaken(taken)
     now = utcnow()
-    user = User(
-        email=email, name=data.name.strip(), role="member", status="active",
-        segment=invitation.segment, district=data.district, phone=normalize_phone(data.phone),
-        organization=(data.organization or "").strip() or None, last_login_at=now,
-    )
-    user.set_password(data.password)
     try:
-        db.add(user)
-        db.flush()
-        claimed = db.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
-                   Invitation.expires_at > now)
-            .values(used_at=now, used_by_id=user.id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            raise InvitationError(_("This invitation has already been used."))
-        db.commit()
+        with unit_of_work():
+            user = User(
+                email=email, name=data.name.strip(), role=permissions.MEMBER, status="active",
+                segment=invitation.segment, district=data.district,
+                phone=normalize_phone(data.phone),
+                organization=(data.organization or "").strip() or None, last_login_at=now,
+            )
+            user.set_password(data.password)
+            db.add(user)
+            db.flush()
+            claimed = db.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
+                       Invitation.expires_at > now)
+                .values(used_at=now, used_by_id=user.id)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                raise InvitationError(_("This invitation has already been used."))
     except IntegrityError:
-        db.rollback()
-        raise EmailTaken(_("An account with this email already exists. Sign in instead."))
-    except Exception:
-        db.rollback()
-        raise
+        # The same email registered in between: the unit of work rolled everything back.
+        raise EmailTaken(taken) from None
     return user
 
 
@@ -228,39 +235,51 @@ def authenticate(email: str, password: str, address: str) -> User:
             minutes), minutes)
     user = db.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.check_password(password):
-        db.add(LoginAttempt(email=email, ip_address=address, succeeded=False))
-        db.commit()
+        # Stored first: raising inside the unit of work would roll the attempt back.
+        with unit_of_work():
+            db.add(LoginAttempt(email=email, ip_address=address, succeeded=False))
         raise WrongPassword(_("Wrong email or password."))
     if user.status != "active":
         raise AccountPaused(_("Your account is paused. Please contact the service office."))
-    db.add(LoginAttempt(email=email, ip_address=address, succeeded=True))
-    user.last_login_at = utcnow()
-    db.commit()
+    with unit_of_work():
+        db.add(LoginAttempt(email=email, ip_address=address, succeeded=True))
+        user.last_login_at = utcnow()
     return user
 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise WrongPassword(_("Your current password is not correct."))
-    user.set_password(new)
-    db.commit()
+        raise WrongPassword(_("Your current password is not correct."), field="current_password")
+    with unit_of_work():
+        user.set_password(new)
 
 
 # --- profiles and members --------------------------------------------------------------------
 
+def has_member_profile(user: User) -> bool:
+    """Panel members keep segment, district, phone and organization; staff only a name."""
+    return permissions.is_member(user)
+
+
 def update_profile(user: User, name: str, phone: str | None = None, district: str | None = None,
                    organization: str | None = None) -> None:
-    user.name = name.strip()
-    if user.is_member:
-        user.phone = normalize_phone(phone)
-        user.district = district
-        user.organization = (organization or "").strip() or None
-    db.commit()
+    with unit_of_work():
+        user.name = name.strip()
+        if has_member_profile(user):
+            user.phone = normalize_phone(phone)
+            user.district = district
+            user.organization = (organization or "").strip() or None
+
+
+def _is_member_row():
+    """SQL condition: the user is a panel member."""
+    return User.role.in_(permissions.holders("panel.take_part"))
 
 
 def members_query(segment: str | None = None, district: str | None = None,
                   status: str | None = None, q: str | None = None) -> Select:
-    stmt = select(User).where(User.role == "member")
+    """The member list, filtered; values are the filter form's, already checked."""
+    stmt = select(User).where(_is_member_row())
     if segment:
         stmt = stmt.where(User.segment == segment)
     if district:
@@ -277,32 +296,39 @@ def members_query(segment: str | None = None, district: str | None = None,
     return stmt.order_by(User.created_at.desc(), User.id.desc())
 
 
+def get_member(viewer: User, member_id: int) -> User | None:
+    """A panel member, when `viewer` may see the member list; else None (the view answers 404)."""
+    if not permissions.can("members.view", viewer):
+        return None
+    return db.scalar(select(User).where(User.id == member_id, _is_member_row()))
+
+
 def set_member_status(member: User, status: str, actor: User | None = None) -> None:
     """Pause or resume a member; `actor` (the staff user doing it) is recorded in the audit log."""
     if status == member.status:
         return
-    record(actor, "pause" if status == "paused" else "resume", "user", member.id,
-           {"status": member.status}, {"status": status})
-    member.status = status
-    db.commit()
+    with unit_of_work():
+        record(actor, "pause" if status == "paused" else "resume", "user", member.id,
+               {"status": member.status}, {"status": status})
+        member.status = status
 
 
 def create_staff_user(email: str, name: str, role: str, password: str,
                       actor: User | None = None) -> User:
     """A new staff account; recorded in the audit log as done by `actor` (None: the command line)."""
+    taken = _("An account with this email already exists.")
     if email_taken(email):
-        raise EmailTaken(_("An account with this email already exists."))
-    user = User(email=normalize_email(email), name=name.strip(), role=role)
-    user.set_password(password)
-    db.add(user)
+        raise EmailTaken(taken)
     try:
-        db.flush()
-        record(actor, "create", "user", user.id, None,
-               {"name": user.name, "email": user.email, "role": role, "status": user.status})
-        db.commit()
+        with unit_of_work():
+            user = User(email=normalize_email(email), name=name.strip(), role=role)
+            user.set_password(password)
+            db.add(user)
+            db.flush()
+            record(actor, "create", "user", user.id, None,
+                   {"name": user.name, "email": user.email, "role": role, "status": user.status})
     except IntegrityError:
-        db.rollback()
-        raise EmailTaken(_("An account with this email already exists."))
+        raise EmailTaken(taken) from None
     return user
 
 
@@ -310,5 +336,10 @@ def settle_language(user: User, chosen: str | None) -> None:
     """A language picked before signing in becomes the user's own if they had none yet,
     so it sticks on their next visit too; a language already stored wins."""
     if user.locale is None and chosen in current_app.config["LANGUAGES"]:
-        user.locale = chosen
-        db.commit()
+        remember_language(user, chosen)
+
+
+def remember_language(user: User, code: str) -> None:
+    """The language the user picked becomes their own (it follows them to other browsers)."""
+    with unit_of_work():
+        user.locale = code

@@ -3,13 +3,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from portal import domain
+from portal import domain, permissions
 from portal.accounts import services as accounts
 from portal.accounts.forms import PASSWORD_MIN
 
 
 def _staff_roles():
-    return domain.choices({code: domain.ROLES[code] for code in domain.STAFF_ROLES})
+    return domain.choices({code: domain.ROLES[code] for code in permissions.STAFF})
 
 
 class StaffCreateForm(FlaskForm):

@@ -1,30 +1,25 @@
+"""Administration pages: the staff list, new staff accounts, roles, pausing and resuming."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import domain, permissions
 from portal.admin import bp, services
 from portal.admin.forms import RoleForm, StaffCreateForm
-from portal.accounts.services import EmailTaken
+from portal.errors import show_refusal
 from portal.pagination import paginate
-from portal.security import roles_required
-
-
-def _staff_or_404(user_id: int):
-    user = services.staff_or_none(user_id)
-    if user is None:
-        abort(404)
-    return user
+from portal.permissions import requires
 
 
 @bp.get("/admin")
-@roles_required("admin")
+@requires("staff_accounts.manage")
 def index():
     page = paginate(services.staff_query(), per_page=current_app.config["PAGE_SIZE"])
-    return render_template("admin/index.html", page=page)
+    return render_template("admin/index.html", page=page, staff_roles=permissions.STAFF)
 
 
 @bp.route("/admin/staff/new", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("staff_accounts.manage")
 def create_staff():
     form = StaffCreateForm()
     status = 200
@@ -34,8 +29,8 @@ def create_staff():
             try:
                 user = services.create_staff_user(form.email.data, form.name.data, form.role.data,
                                                   form.password.data, actor=current_user)
-            except EmailTaken as exc:
-                form.email.errors.append(str(exc))
+            except services.AccountError as exc:
+                show_refusal(form, exc)
             else:
                 flash(_("The account of %(name)s was created.", name=user.name), "success")
                 return redirect(url_for("admin.index"))
@@ -44,9 +39,9 @@ def create_staff():
 
 
 @bp.post("/admin/staff/<int:user_id>/role")
-@roles_required("admin")
+@requires("staff_accounts.manage")
 def change_role(user_id: int):
-    target = _staff_or_404(user_id)
+    target = services.get_staff_user(current_user, user_id) or abort(404)
     form = RoleForm()
     if not form.validate():
         flash(_("Choose a staff role."), "error")
@@ -57,12 +52,12 @@ def change_role(user_id: int):
         flash(str(exc), "error")
     else:
         flash(_("%(name)s now has the role: %(role)s.", name=target.name,
-                role=services.domain.ROLES[target.role]), "success")
+                role=domain.ROLES[target.role]), "success")
     return redirect(url_for("admin.index"))
 
 
 def _set_status(user_id: int, status: str, done_message):
-    target = _staff_or_404(user_id)
+    target = services.get_staff_user(current_user, user_id) or abort(404)
     try:
         services.set_status(current_user, target, status)
     except services.StaffError as exc:
@@ -73,13 +68,13 @@ def _set_status(user_id: int, status: str, done_message):
 
 
 @bp.post("/admin/staff/<int:user_id>/pause")
-@roles_required("admin")
+@requires("staff_accounts.manage")
 def pause_staff(user_id: int):
     return _set_status(user_id, "paused",
                        lambda name: _("%(name)s is paused and can no longer sign in.", name=name))
 
 
 @bp.post("/admin/staff/<int:user_id>/resume")
-@roles_required("admin")
+@requires("staff_accounts.manage")
 def resume_staff(user_id: int):
     return _set_status(user_id, "active", lambda name: _("%(name)s is active again.", name=name))

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # named by string: the audit log sits below every area, accounts included
+    from portal.accounts.models import User
 
 
 class AuditEntry(Base):

@@ -4,7 +4,7 @@ from werkzeug.routing import BuildError
 
 from portal.audit import bp, services
 from portal.audit.forms import AuditFilterForm
-from portal.security import roles_required
+from portal.permissions import requires
 
 # Where an entry's object is shown, when the page exists.
 _OBJECT_PAGES = {
@@ -45,7 +45,7 @@ def object_url(entry) -> str | None:
 
 
 @bp.get("/admin/audit")
-@roles_required("admin")
+@requires("audit.view")
 def index():
     form = AuditFilterForm(request.args)
     form.actor.choices = ([("", _l("All")), (services.SYSTEM, _l("System"))]
@@ -55,6 +55,6 @@ def index():
     page = services.audit_page(filters, before=_cursor("before"), after=_cursor("after"),
                                per_page=services.PER_PAGE)
     args = {k: v for k, v in request.args.items() if k not in ("before", "after")}
-    return render_template("audit/index.html", form=form, page=page, args=args,
-                           changes=services.changes, action_label=services.action_label,
+    rows = zip(page.entries, services.describe_entries(page.entries), strict=True)
+    return render_template("audit/index.html", form=form, page=page, rows=rows, args=args,
                            object_url=object_url, object_types=services.OBJECT_TYPES)

@@ -1,23 +1,19 @@
-"""The office dashboard (office, admin) and "what changed thanks to the panel" (everyone signed in)."""
+"""The office dashboard (``dashboard.view``) and "what changed thanks to the panel" (everyone
+signed in)."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
-from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_login import login_required
+from flask import render_template, request
+from flask_babel import format_date, gettext as _
 
 from portal import domain
+from portal.charts import bar_chart
 from portal.dashboards import bp, services
 from portal.dashboards.forms import WindowForm, window_days
-from portal.security import roles_required
+from portal.permissions import requires, requires_login
 
 
 def _bar_chart(days: list[services.DayCount]):
-    """The per-day chart, or None until the shared chart module is there."""
-    try:
-        from portal.charts import bar_chart
-    except ImportError:
-        return None
+    """The per-day chart."""
     labels = [format_date(d.day, "MM-dd") for d in days]
     values = [d.count for d in days]
     return bar_chart(
@@ -29,24 +25,22 @@ def _bar_chart(days: list[services.DayCount]):
 
 
 @bp.get("/staff/dashboard")
-@roles_required(*services.VIEW_ROLES)
+@requires("dashboard.view")
 def office():
     form = WindowForm(formdata=request.args)
     days = window_days(request.args.get("window"))
     form.window.data = str(days)
-    per_day = services.submissions_per_day()
+    overview = services.office_overview(days)
     return render_template(
         "dashboards/office.html",
-        per_day=per_day, per_day_total=sum(d.count for d in per_day), chart=_bar_chart(per_day),
-        departments=services.items_by_department(), form=form, window=days,
-        matrix=services.gap_matrix(days), index=services.latest_index(),
-        index_components=services.index_components(),
-        index_url_endpoint="index.overview" if "index.overview" in current_app.view_functions else None,
+        per_day=overview.per_day, per_day_total=overview.per_day_total,
+        chart=_bar_chart(overview.per_day), departments=overview.departments, form=form, window=days,
+        matrix=overview.matrix, index=overview.index, index_components=overview.index_components,
         districts=domain.DISTRICTS, commitments=domain.COMMITMENTS,
     )
 
 
 @bp.get("/changes")
-@login_required
+@requires_login
 def changes():
     return render_template("dashboards/changes.html", page=services.changes_page())

@@ -1,12 +1,16 @@
 """The numbers behind the dashboards. Every figure is one SQL aggregate (GROUP BY), so each page
 issues a fixed number of queries whatever the amount of data.
 
-Days are Shanghai days: a submission made at 23:30 UTC on 1 May counts for 2 May.
+Rules:
+- Days are Shanghai days: a submission made at 23:30 UTC on 1 May counts for 2 May.
+- The office dashboard is for `dashboard.view`; "what changed" is for everyone signed in and
+  shows only verified items, with no person's name or text.
+- Reading only: nothing here writes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
@@ -14,12 +18,13 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from portal import domain
 from portal.db import db
+from portal.domain import shanghai_midnight
 from portal.gaps.models import ServiceGapReport
 from portal.improvements.models import Department, ImprovementItem
+from portal.index import services as index_services
 from portal.pagination import Page, paginate
 from portal.triage.models import Submission, submission_items
 
-VIEW_ROLES = ("office", "admin")
 SUBMISSION_DAYS = 30
 # How many of the district x commitment cells are highlighted as the biggest.
 TOP_CELLS = 3
@@ -36,17 +41,12 @@ class shanghai_date(FunctionElement):
 @compiles(shanghai_date)
 def _shanghai_date_sqlite(element, compiler, **kw):
     # SQLite stores UTC text; Shanghai has no daylight saving, so it is always UTC+8.
-    return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 @compiles(shanghai_date, "postgresql")
 def _shanghai_date_postgresql(element, compiler, **kw):
-    return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
-
-
-def shanghai_midnight(day: date) -> datetime:
-    """The UTC instant a Shanghai day starts."""
-    return datetime.combine(day, datetime.min.time(), tzinfo=domain.SHANGHAI).astimezone(timezone.utc)
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def _as_date(value) -> date:
@@ -170,21 +170,37 @@ def gap_matrix(days: int, today: date | None = None) -> GapMatrix:
 
 def latest_index():
     """The latest service competitiveness index (portal.index.services.IndexResult: label, value,
-    components), or None: no index yet, or the index area is not there."""
-    try:
-        from portal.index.services import latest_index as compute
-    except ImportError:
-        return None
-    return compute()
+    components), or None when no index has been computed yet."""
+    return index_services.latest_index()
 
 
 def index_components() -> dict:
-    """The index components' labels by code ({} without the index area)."""
-    try:
-        from portal.index.services import COMPONENTS
-    except ImportError:
-        return {}
-    return COMPONENTS
+    """The index components' labels by code."""
+    return index_services.COMPONENTS
+
+
+# --- the office dashboard as a whole -----------------------------------------------------------
+
+
+@dataclass
+class OfficeOverview:
+    per_day: list[DayCount]
+    departments: list[DepartmentLoad]
+    matrix: GapMatrix
+    index: object | None
+    index_components: dict
+
+    @property
+    def per_day_total(self) -> int:
+        return sum(d.count for d in self.per_day)
+
+
+def office_overview(window: int) -> OfficeOverview:
+    """Everything the office dashboard shows, gap reports over the last `window` days."""
+    return OfficeOverview(
+        per_day=submissions_per_day(), departments=items_by_department(), matrix=gap_matrix(window),
+        index=latest_index(), index_components=index_components(),
+    )
 
 
 # --- what changed thanks to the panel -----------------------------------------------------------
@@ -235,5 +251,5 @@ def _aware(value) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value

@@ -1,6 +1,6 @@
-"""Exports: the submission and improvement-item lists as CSV or XLSX, for office and admin."""
+"""Exports: the submission and improvement-item lists as CSV or XLSX (capability `exports.download`)."""
 from flask import Blueprint
 
 bp = Blueprint("exports", __name__)
 
-from portal.exports import routes  # noqa: E402,F401
+from portal.exports import history, routes  # noqa: E402,F401  (history: how its audit entries read)

@@ -1,13 +1,20 @@
 """What the submission and improvement-item exports hold, and the audit entry each export leaves.
 
-The rows are exactly those of the list with the same query-string filters (the list's own query
-is reused), read from the database in batches while the file is sent.
+Rules:
+- The rows are exactly those of the list with the same query-string filters (the list's own
+  query is reused, with the viewer's scope), read from the database in batches while the file
+  is sent.
+- Every export leaves one audit entry (list, format, filters set, number of rows), committed
+  before the file is sent: a download that fails halfway is still on record.
+- The lists' names are `domain.EXPORT_LISTS` (the audit log labels an entry from there and never
+  imports this module).
 """
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, func, select
@@ -15,17 +22,25 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import domain
 from portal.audit.services import record
-from portal.db import db
+from portal.db import db, unit_of_work, utcnow
 from portal.exports.writers import Column
 from portal.improvements.models import ImprovementItem
+from portal.improvements.services import ItemFilters, is_overdue, item_query, linked_count
 from portal.triage.models import Submission
+from portal.triage.services import InboxFilters, inbox_query
 
 BATCH = 500
 FORMATS = ("csv", "xlsx")
-LISTS = {
-    "submissions": _l("Submissions"),
-    "improvements": _l("Improvement items"),
-}
+
+
+@dataclasses.dataclass
+class Export:
+    """One file to send: its name, sheet title, columns and (lazily fetched) rows."""
+
+    filename: str
+    title: str
+    columns: list[Column]
+    rows: Iterator[Any]
 
 
 def _label(vocabulary: Mapping[Any, Any], code: Any) -> str:
@@ -57,8 +72,6 @@ def submission_columns() -> list[Column]:
 
 
 def item_columns(today: date) -> list[Column]:
-    from portal.improvements.services import is_overdue
-
     return [
         Column(_l("ID"), lambda r: r[0].id, 8),
         Column(_l("Title"), lambda r: r[0].title, 40),
@@ -77,30 +90,6 @@ def item_columns(today: date) -> list[Column]:
 
 
 # --- the rows -------------------------------------------------------------------------------------
-
-def submission_filters(args: Mapping[str, str]):
-    from portal.triage.services import InboxFilters
-
-    return InboxFilters.from_args(args)
-
-
-def submission_statement(viewer, filters) -> Select:
-    from portal.triage.services import inbox_query
-
-    return inbox_query(viewer, filters)
-
-
-def item_filters(args: Mapping[str, str]):
-    from portal.improvements.services import ItemFilters
-
-    return ItemFilters.from_args(args)
-
-
-def item_statement(filters, today: date) -> Select:
-    from portal.improvements.services import item_query, linked_count
-
-    return item_query(filters, today).add_columns(linked_count())
-
 
 def count(stmt: Select) -> int:
     return db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -138,6 +127,32 @@ def _plain_filters(filters) -> dict[str, Any]:
 
 def record_export(actor, list_name: str, fmt: str, filters, rows: int) -> None:
     """Write the audit entry of an export and commit it (before the file is sent)."""
-    record(actor, "export", "export", None, None,
-           {"list": list_name, "format": fmt, "filters": _plain_filters(filters), "rows": rows})
-    db.commit()
+    with unit_of_work():
+        record(actor, "export", "export", None, None,
+               {"list": list_name, "format": fmt, "filters": _plain_filters(filters), "rows": rows})
+
+
+# --- the files ------------------------------------------------------------------------------------
+
+def _filename(base: str, fmt: str) -> str:
+    stamp = utcnow().astimezone(domain.SHANGHAI).strftime("%Y%m%d-%H%M")
+    return f"{base}-{stamp}.{fmt}"
+
+
+def submission_export(viewer, args: Mapping[str, str], fmt: str) -> Export:
+    """The inbox rows `viewer` sees with the filters of `args`; the export is recorded."""
+    filters = InboxFilters.from_args(args)
+    stmt = inbox_query(viewer, filters)
+    record_export(viewer, "submissions", fmt, filters, count(stmt))
+    return Export(_filename("submissions", fmt), _("Submissions"), submission_columns(),
+                  submission_rows(stmt))
+
+
+def item_export(viewer, args: Mapping[str, str], fmt: str) -> Export:
+    """The improvement items with the filters of `args`; the export is recorded."""
+    today = domain.shanghai_today()
+    filters = ItemFilters.from_args(args)
+    stmt = item_query(filters, today).add_columns(linked_count())
+    record_export(viewer, "improvements", fmt, filters, count(stmt))
+    return Export(_filename("improvements", fmt), _("Improvement items"), item_columns(today),
+                  item_rows(stmt))

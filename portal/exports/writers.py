@@ -18,10 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, stream_with_context

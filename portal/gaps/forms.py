@@ -8,8 +8,8 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal import domain
-from portal.gaps import photos as photo_checks
-from portal.gaps import services
+from portal.gaps import photos as photo_checks, services
+from portal.text import clean_text
 
 TITLE_MAX = 200
 PLACE_MAX = 200
@@ -19,7 +19,12 @@ TOO_LONG = _l("Please use at most %(max)s characters.")
 
 
 def _strip(value):
-    return services.clean_text(value) if isinstance(value, str) else value
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _search(value):
+    """Typed text, and at most SEARCH_MAX characters are looked for."""
+    return clean_text(value)[:SEARCH_MAX] if isinstance(value, str) else value
 
 
 class GapReportForm(FlaskForm):
@@ -96,7 +101,8 @@ class GapReportForm(FlaskForm):
 
 
 class StaffFilterForm(FlaskForm):
-    """The GET filters of the service office's list; a value not in a vocabulary is ignored."""
+    """The GET filters of the service office's list, the one description of them: a value not
+    in a field's choices is ignored (see `portal.pagination.chosen_filters`)."""
 
     class Meta:
         csrf = False
@@ -114,19 +120,4 @@ class StaffFilterForm(FlaskForm):
     status = SelectField(
         _l("Status"), choices=domain.choices(domain.SUBMISSION_STATUSES, blank=_l("All"))
     )
-    q = StringField(_l("Search"), filters=[_strip], render_kw={"maxlength": SEARCH_MAX})
-
-    def filters(self) -> services.StaffFilters:
-        def valid(field, vocabulary):
-            value = field.data or ""
-            return value if value in {str(code) for code in vocabulary} else None
-
-        severity = valid(self.severity, domain.SEVERITIES)
-        return services.StaffFilters(
-            channel=valid(self.channel, domain.CHANNELS),
-            commitment=valid(self.commitment, domain.COMMITMENTS),
-            district=valid(self.district, domain.DISTRICTS),
-            severity=int(severity) if severity else None,
-            status=valid(self.status, domain.SUBMISSION_STATUSES),
-            text=(self.q.data or "")[:SEARCH_MAX] or None,
-        )
+    q = StringField(_l("Search"), filters=[_search], render_kw={"maxlength": SEARCH_MAX})

@@ -3,7 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 

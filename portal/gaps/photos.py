@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from flask_babel import gettext as _
 from PIL import Image

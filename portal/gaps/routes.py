@@ -1,15 +1,21 @@
-"""Service-gap reports: members file and follow theirs; the service office reads them all."""
+"""Service-gap reports: members file and follow theirs; the service office reads them all.
+
+Who may open a report or a photo is decided by the getters (`get_report`, `get_photo`): None
+means 404, so report ids cannot be probed.
+"""
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from portal import domain
+from portal.errors import show_refusal
 from portal.gaps import bp, services
 from portal.gaps.forms import GapReportForm, StaffFilterForm
 from portal.gaps.photos import MAX_PHOTOS
-from portal.security import member_required, roles_required
+from portal.pagination import chosen_filters
+from portal.permissions import requires, requires_login
 
 # A photo answer is an image and nothing else: no script may run in it, whatever it holds.
 PHOTO_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -17,13 +23,13 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 @bp.get("/reports")
-@member_required
+@requires("panel.take_part")
 def member_list():
     return render_template("gaps/member_list.html", page=services.member_reports(current_user))
 
 
 @bp.route("/reports/new", methods=["GET", "POST"])
-@member_required
+@requires("panel.take_part")
 def new():
     form = GapReportForm()
     if request.method == "GET":
@@ -43,7 +49,7 @@ def new():
             photos=form.checked_photos,
         )
     except services.ReportRefused as exc:
-        flash(str(exc), "error")
+        show_refusal(form, exc)
         return _new_page(form, photos_dropped=form.photos_were_chosen(), status=422)
     flash(_("Thank you: your report was sent to the service office."), "success")
     return redirect(url_for("gaps.member_detail", report_id=report.id))
@@ -56,11 +62,9 @@ def _new_page(form, photos_dropped=False, status=200):
 
 
 @bp.get("/reports/<int:report_id>")
-@member_required
+@requires("panel.take_part")
 def member_detail(report_id: int):
-    report = services.member_report(current_user, report_id)
-    if report is None:
-        abort(404)
+    report = services.get_report(current_user, report_id) or abort(404)
     from portal.notifications.services import outcomes_for
 
     return render_template("gaps/member_detail.html", report=report,
@@ -68,11 +72,9 @@ def member_detail(report_id: int):
 
 
 @bp.get("/reports/<int:report_id>/photos/<int:photo_id>")
-@login_required
+@requires_login
 def photo(report_id: int, photo_id: int):
-    found = services.photo_for(current_user, report_id, photo_id)
-    if found is None:
-        abort(404)
+    found = services.get_photo(current_user, report_id, photo_id) or abort(404)
     response = make_response(found.data)
     response.headers["Content-Type"] = found.content_type
     response.headers["Content-Length"] = str(len(found.data))
@@ -86,17 +88,15 @@ def photo(report_id: int, photo_id: int):
 
 
 @bp.get("/staff/reports")
-@roles_required(*services.STAFF_ROLES)
+@requires("gaps.view_all")
 def staff_list():
     filter_form = StaffFilterForm(request.args)
-    page = services.staff_reports(filter_form.filters())
+    page = services.staff_reports(**chosen_filters(filter_form))
     return render_template("gaps/staff_list.html", filter_form=filter_form, page=page)
 
 
 @bp.get("/staff/reports/<int:report_id>")
-@roles_required(*services.STAFF_ROLES)
+@requires("gaps.view_all")
 def staff_detail(report_id: int):
-    report = services.staff_report(report_id)
-    if report is None:
-        abort(404)
+    report = services.get_report(current_user, report_id) or abort(404)
     return render_template("gaps/staff_detail.html", report=report)

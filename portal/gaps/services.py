@@ -5,34 +5,34 @@ Rules:
 - When it happened is typed in Shanghai time and stored in UTC; it may not lie in the future
   nor more than MAX_AGE_DAYS back.
 - A member sees only their own reports and photos (others: None, the view answers 404).
-  Photos are shown to their owner and to office and admin staff only.
+  Every report, its photos and the member's contact are shown to staff holding
+  `gaps.view_all` only (`get_report` and `get_photo` decide, for every page).
 - Lists issue a fixed number of queries: photo counts come from a subquery, never the bytes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from portal import domain
+from portal import domain, permissions, signals
 from portal.accounts.models import User
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Refused
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.gaps.photos import CheckedPhoto
 from portal.pagination import Page, paginate
-from portal.triage import services as triage
+from portal.text import clean_text
 
 MAX_AGE_DAYS = 365
 MEMBER_PER_PAGE = 20
 STAFF_PER_PAGE = 25
-# Roles that may read every report and its photos.
-STAFF_ROLES = ("office", "admin")
 
 
-class ReportRefused(Exception):
+class ReportRefused(Refused):
     """The report cannot be saved; str(exc) says why, in the member's language."""
 
 
@@ -49,7 +49,7 @@ class ReportRow:
 def shanghai_to_utc(day: date, at: time) -> datetime:
     """A wall-clock moment in Shanghai as an aware UTC datetime."""
     return datetime.combine(day, at.replace(second=0, microsecond=0), tzinfo=domain.SHANGHAI) \
-        .astimezone(timezone.utc)
+        .astimezone(UTC)
 
 
 def occurred_at_problem(moment: datetime, now: datetime | None = None) -> str | None:
@@ -60,13 +60,6 @@ def occurred_at_problem(moment: datetime, now: datetime | None = None) -> str | 
     if moment < now - timedelta(days=MAX_AGE_DAYS):
         return _("Please report gaps from the last %(days)s days only.", days=MAX_AGE_DAYS)
     return None
-
-
-def clean_text(value: str | None) -> str:
-    # Browsers send line breaks as CRLF; NUL cannot be stored in PostgreSQL text.
-    if value is None:
-        return ""
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,24 +75,20 @@ def create_report(member: User, *, channel: str, commitment: str, district: str,
         raise ReportRefused(_("The report has a value that is not allowed."))
     problem = occurred_at_problem(occurred_at)
     if problem:
-        raise ReportRefused(problem)
-    report = ServiceGapReport(
-        member_id=member.id, channel=channel, commitment=commitment, district=district,
-        place=clean_text(place), occurred_at=occurred_at, severity=severity,
-        title=clean_text(title), description=clean_text(description), status="new",
-    )
-    report.photos = [
-        GapPhoto(filename=p.filename, content_type=p.content_type, size=p.size,
-                 width=p.width, height=p.height, data=p.data)
-        for p in photos
-    ]
-    db.add(report)
-    try:
-        triage.record_gap_report(report)
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
+        raise ReportRefused(problem, field="occurred_time")
+    with unit_of_work():
+        report = ServiceGapReport(
+            member_id=member.id, channel=channel, commitment=commitment, district=district,
+            place=clean_text(place), occurred_at=occurred_at, severity=severity,
+            title=clean_text(title), description=clean_text(description), status="new",
+        )
+        report.photos = [
+            GapPhoto(filename=p.filename, content_type=p.content_type, size=p.size,
+                     width=p.width, height=p.height, data=p.data)
+            for p in photos
+        ]
+        db.add(report)
+        signals.submission_received.send(report)
     return report
 
 
@@ -133,73 +122,67 @@ def member_reports(member: User) -> Page:
     return _rows(stmt, MEMBER_PER_PAGE)
 
 
-def member_report(member: User, report_id: int) -> ServiceGapReport | None:
-    """One of the member's own reports with its photos (without their bytes), else None."""
-    return db.scalar(
+def _reachable(viewer: User):
+    """SQL condition on ServiceGapReport of the reports `viewer` may open; None: all of them."""
+    if permissions.can("gaps.view_all", viewer):
+        return None
+    if permissions.is_member(viewer):
+        return ServiceGapReport.member_id == viewer.id
+    return false()
+
+
+def get_report(viewer: User, report_id: int) -> ServiceGapReport | None:
+    """The report with the member who filed it and its photos (without their bytes), when
+    `viewer` may open it (their own, or any with `gaps.view_all`); else None."""
+    stmt = (
         select(ServiceGapReport)
-        .where(ServiceGapReport.id == report_id, ServiceGapReport.member_id == member.id)
-        .options(selectinload(ServiceGapReport.photos))
+        .where(ServiceGapReport.id == report_id)
+        .options(joinedload(ServiceGapReport.member), selectinload(ServiceGapReport.photos))
     )
+    reachable = _reachable(viewer)
+    if reachable is not None:
+        stmt = stmt.where(reachable)
+    return db.scalar(stmt)
 
 
-def can_see_all(user: User) -> bool:
-    return user.role in STAFF_ROLES
-
-
-def photo_for(user: User, report_id: int, photo_id: int) -> GapPhoto | None:
-    """The photo with its bytes when it belongs to that report and `user` may see it, else None."""
+def get_photo(viewer: User, report_id: int, photo_id: int) -> GapPhoto | None:
+    """The photo with its bytes when it belongs to that report and `viewer` may open the
+    report, else None."""
     stmt = (
         select(GapPhoto)
         .join(ServiceGapReport, GapPhoto.report_id == ServiceGapReport.id)
         .where(GapPhoto.id == photo_id, GapPhoto.report_id == report_id)
         .options(undefer(GapPhoto.data))
     )
-    if user.is_member:
-        stmt = stmt.where(ServiceGapReport.member_id == user.id)
-    elif not can_see_all(user):
-        return None
+    reachable = _reachable(viewer)
+    if reachable is not None:
+        stmt = stmt.where(reachable)
     return db.scalar(stmt)
 
 
-@dataclass
-class StaffFilters:
-    channel: str | None = None
-    commitment: str | None = None
-    district: str | None = None
-    severity: int | None = None
-    status: str | None = None
-    text: str | None = None
-
-
-def staff_reports(filters: StaffFilters) -> Page:
-    """Every member's reports for the service office, filtered, newest first."""
+def staff_reports(channel: str | None = None, commitment: str | None = None,
+                  district: str | None = None, severity: str | int | None = None,
+                  status: str | None = None, q: str | None = None) -> Page:
+    """Every member's reports for the service office, filtered, newest first. The values are
+    the filter form's, already checked against their vocabularies."""
     stmt = (
         select(ServiceGapReport, _photo_count())
         .options(joinedload(ServiceGapReport.member))
         .order_by(ServiceGapReport.created_at.desc(), ServiceGapReport.id.desc())
     )
-    if filters.channel:
-        stmt = stmt.where(ServiceGapReport.channel == filters.channel)
-    if filters.commitment:
-        stmt = stmt.where(ServiceGapReport.commitment == filters.commitment)
-    if filters.district:
-        stmt = stmt.where(ServiceGapReport.district == filters.district)
-    if filters.severity:
-        stmt = stmt.where(ServiceGapReport.severity == filters.severity)
-    if filters.status:
-        stmt = stmt.where(ServiceGapReport.status == filters.status)
-    if filters.text:
+    if channel:
+        stmt = stmt.where(ServiceGapReport.channel == channel)
+    if commitment:
+        stmt = stmt.where(ServiceGapReport.commitment == commitment)
+    if district:
+        stmt = stmt.where(ServiceGapReport.district == district)
+    if severity:
+        stmt = stmt.where(ServiceGapReport.severity == int(severity))
+    if status:
+        stmt = stmt.where(ServiceGapReport.status == status)
+    if q:
         stmt = stmt.where(or_(
-            ServiceGapReport.title.icontains(filters.text, autoescape=True),
-            ServiceGapReport.description.icontains(filters.text, autoescape=True),
+            ServiceGapReport.title.icontains(q, autoescape=True),
+            ServiceGapReport.description.icontains(q, autoescape=True),
         ))
     return _rows(stmt, STAFF_PER_PAGE)
-
-
-def staff_report(report_id: int) -> ServiceGapReport | None:
-    """Any report, with the member who filed it and its photos (without their bytes)."""
-    return db.scalar(
-        select(ServiceGapReport)
-        .where(ServiceGapReport.id == report_id)
-        .options(joinedload(ServiceGapReport.member), selectinload(ServiceGapReport.photos))
-    )

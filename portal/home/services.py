@@ -1,13 +1,18 @@
 """What the start page shows: a member's latest trials, evaluations, reports and opinions, or
-the staff overview's counts. A fixed number of queries whatever the amount of data."""
+the staff overview's counts. A fixed number of queries whatever the amount of data.
+
+The staff counts cover what the viewer reaches (`permissions.trial_scope` and
+`consultation_scope`: a product team counts its own trials and consultations), so a number on
+the start page is the length of the list its button opens.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
-from portal import domain
+from portal import domain, permissions
 from portal.accounts.models import User
 from portal.db import db
 from portal.gaps.models import ServiceGapReport
@@ -111,20 +116,30 @@ class StaffOverview:
     new_evaluations: int
 
 
-def staff_overview() -> StaffOverview:
-    """A few counts for the staff landing page, in one query."""
+def staff_overview(viewer: User) -> StaffOverview:
+    """A few counts for the staff landing page, of what `viewer` reaches, in one query."""
     today = domain.shanghai_today()
 
     def count(model, *where):
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
+    def scoped(condition):
+        return [] if condition is None else [condition]
+
+    trials = scoped(permissions.trial_scope(viewer))
+    consultations = scoped(permissions.consultation_scope(viewer))
+    own_trial_ids = select(Trial.id).where(*trials)
+    own_consultation_ids = select(Consultation.id).where(*consultations)
+    reports = [] if permissions.can("gaps.view_all", viewer) else [false()]
     row = db.execute(select(
-        count(Trial, Trial.status == "recruiting"),
-        count(Trial, Trial.status == "running"),
+        count(Trial, Trial.status == "recruiting", *trials),
+        count(Trial, Trial.status == "running", *trials),
         count(Consultation, Consultation.status == "published",
-              Consultation.opens_on <= today, Consultation.closes_on >= today),
-        count(ServiceGapReport, ServiceGapReport.status == "new"),
-        count(Opinion, Opinion.triage_status == "new"),
-        count(Evaluation, Evaluation.status == "submitted", Evaluation.triage_status == "new"),
+              Consultation.opens_on <= today, Consultation.closes_on >= today, *consultations),
+        count(ServiceGapReport, ServiceGapReport.status == "new", *reports),
+        count(Opinion, Opinion.triage_status == "new",
+              *([Opinion.consultation_id.in_(own_consultation_ids)] if consultations else [])),
+        count(Evaluation, Evaluation.status == "submitted", Evaluation.triage_status == "new",
+              *([Evaluation.trial_id.in_(own_trial_ids)] if trials else [])),
     )).one()
     return StaffOverview(*row)

@@ -1,7 +1,8 @@
-"""Improvement items: departments, items driven through DMAIC, supervision of overdue work."""
+"""Improvement items: departments, items driven through DMAIC, supervision of overdue work.
+
+Their audit entries read as history.py describes (see portal.audit.history)."""
 from flask import Blueprint
 
-# cli_group=None: the blueprint's commands (escalate-overdue) sit at the top of `flask --app portal`.
-bp = Blueprint("improvements", __name__, template_folder="templates", cli_group=None)
+bp = Blueprint("improvements", __name__, template_folder="templates")
 
-from portal.improvements import routes  # noqa: E402,F401
+from portal.improvements import history, routes  # noqa: E402,F401

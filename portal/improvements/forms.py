@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal import domain
 from portal.improvements import services
+from portal.text import clean_text
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -17,7 +18,7 @@ BAD_DATE = _l("Please give a date such as 2024-05-31.")
 
 
 def _strip(value):
-    return services.clean_text(value) if isinstance(value, str) else value
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def department_choices(blank):
@@ -67,7 +68,7 @@ class ItemForm(FlaskForm):
         render_kw={"rows": 5, "maxlength": TEXT_MAX},
     )
 
-    def setup(self, current_status: str | None) -> "ItemForm":
+    def setup(self, current_status: str | None) -> ItemForm:
         """Fill the choices: departments, and the statuses the item may move to."""
         self.department_id.choices = department_choices(_l("No department"))
         if current_status is None:  # a new item starts as proposed
@@ -125,7 +126,7 @@ class DepartmentForm(FlaskForm):
         description=_l("Backs up the A contact and is told when an item runs overdue."),
     )
 
-    def setup(self) -> "DepartmentForm":
+    def setup(self) -> DepartmentForm:
         choices = staff_choices()
         self.a_contact_id.choices = choices
         self.b_contact_id.choices = choices

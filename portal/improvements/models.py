@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, utcnow
-from portal.triage.models import Submission, submission_items
+
+if TYPE_CHECKING:  # named by string below: importing portal.triage here would load its services
+    from portal.triage.models import Submission
 
 
 class Department(Base):
@@ -66,7 +69,7 @@ class ImprovementItem(Base):
     department: Mapped[Department | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     submissions: Mapped[list[Submission]] = relationship(
-        secondary=submission_items, back_populates="items", order_by=Submission.id,
+        secondary="submission_items", back_populates="items", order_by="Submission.id",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -1,51 +1,61 @@
-"""Improvement items (office and admin edit, product reads), supervision, departments (admin)."""
+"""Improvement items (office and admin edit, product staff read), supervision, departments (admin).
+
+Views load (getters answer None, the page 404s), check (`@requires`), call one service and
+render or redirect. A refusal keeps the person's input next to the field at fault; a conflict
+answers 409 with the current values above their input. An item made from a submission is
+created and linked by triage (`triage.services.create_item_from`), which owns the link."""
 from __future__ import annotations
 
-import click
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal import domain
-from portal.db import db
+from portal.audit import history
+from portal.errors import Conflict, show_refusal
 from portal.improvements import bp, services
 from portal.improvements.forms import DepartmentForm, ItemFilterForm, ItemForm, department_choices
-from portal.security import roles_required
+from portal.permissions import requires
+from portal.triage import services as triage
 
 
-def _has(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
+def _number(value) -> int | None:
+    value = (value or "").strip() if isinstance(value, str) else value
+    if isinstance(value, int):
+        return value
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+def _item(item_id: int):
+    found = services.get_item(current_user, item_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 # --- items -----------------------------------------------------------------------------------
 
 
 @bp.get("/staff/improvements")
-@roles_required(*services.VIEW_ROLES)
+@requires("items.view")
 def item_list():
     filter_form = ItemFilterForm(formdata=request.args)
-    from flask_babel import lazy_gettext as _l
-
     filter_form.department_id.choices = department_choices(_l("All"))
     page = services.item_list(services.ItemFilters.from_args(request.args))
-    can_export = current_user.role in services.EDIT_ROLES and _has("exports.items")
-    return render_template(
-        "improvements/item_list.html", filter_form=filter_form, page=page,
-        can_edit=current_user.role in services.EDIT_ROLES, can_export=can_export,
-    )
+    return render_template("improvements/item_list.html", filter_form=filter_form, page=page)
 
 
 @bp.route("/staff/improvements/new", methods=["GET", "POST"])
-@roles_required(*services.EDIT_ROLES)
+@requires("items.edit")
 def item_new():
     form = ItemForm().setup(None)
     source_id = request.values.get("submission") or form.submission.data
-    source = services.submission(services._int(source_id)) if source_id else None
+    source = triage.get_submission(current_user, _number(source_id)) if source_id else None
     if source_id and source is None:
         abort(404)
     if request.method == "GET":
         if source is not None:
-            for name, value in services.prefill_from(source).items():
+            for name, value in triage.prefill_from(source).items():
                 form[name].data = value
             form.submission.data = str(source.id)
         return _item_form_page(form, None, source)
@@ -53,9 +63,8 @@ def item_new():
         flash(_("The item was not saved. Please correct the marked fields."), "error")
         return _item_form_page(form, None, source, status=422)
     try:
-        created = services.create_item(current_user, submission=source, **form.values())
+        created = triage.create_item_from(current_user, source, **form.values())
     except services.ItemRefused as exc:
-        db.rollback()
         _field_error(form, exc)
         return _item_form_page(form, None, source, status=422)
     flash(_("The improvement item was created."), "success")
@@ -63,25 +72,19 @@ def item_new():
 
 
 @bp.get("/staff/improvements/<int:item_id>")
-@roles_required(*services.VIEW_ROLES)
+@requires("items.view")
 def item_detail(item_id: int):
-    found = services.item(item_id)
-    if found is None:
-        abort(404)
+    found = _item(item_id)
     return render_template(
         "improvements/item_detail.html", item=found, overdue=services.is_overdue(found),
-        timeline=services.timeline(found.id), can_edit=current_user.role in services.EDIT_ROLES,
-        show_submissions=current_user.role in services.EDIT_ROLES,
-        triage_detail=_has("triage.detail"),
+        history=history("item", found.id, limit=None),
     )
 
 
 @bp.route("/staff/improvements/<int:item_id>/edit", methods=["GET", "POST"])
-@roles_required(*services.EDIT_ROLES)
+@requires("items.edit")
 def item_edit(item_id: int):
-    found = services.item(item_id)
-    if found is None:
-        abort(404)
+    found = _item(item_id)
     if request.method == "GET":
         form = ItemForm(obj=found).setup(found.status)
         form.version.data = str(found.version)
@@ -93,33 +96,28 @@ def item_edit(item_id: int):
         flash(_("The item was not saved. Please correct the marked fields."), "error")
         return _item_form_page(form, found, None, status=422)
     try:
-        services.update_item(current_user, item_id, services._int(form.version.data),
-                             **form.values())
-    except services.ItemConflict as exc:
-        db.rollback()
-        if exc.current is None:
-            abort(404)
-        flash(str(exc), "error")
-        current = services.item(item_id)
-        # Keep what the person typed; the next save is made against the current version.
-        form.version.data = str(current.version)
-        form.setup(current.status)
-        return _item_form_page(form, current, None, conflict=current, status=409)
+        services.update_item(current_user, found, _number(form.version.data), **form.values())
+    except Conflict:
+        return _conflict(item_id, form)
     except services.ItemRefused as exc:
-        db.rollback()
         _field_error(form, exc)
-        return _item_form_page(form, services.item(item_id), None, status=422)
+        return _item_form_page(form, _item(item_id), None, status=422)
     flash(_("The improvement item was saved."), "success")
     return redirect(url_for("improvements.item_detail", item_id=item_id))
 
 
+def _conflict(item_id: int, form):
+    """Someone saved in between: the Conflict message, the person's input kept, the current
+    values shown, and the next save made against the current version (409)."""
+    current = _item(item_id)
+    flash(str(Conflict()), "error")
+    form.version.data = str(current.version)
+    form.setup(current.status)
+    return _item_form_page(form, current, None, conflict=current, status=409)
+
+
 def _field_error(form, exc):
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [str(exc)]
-        flash(_("The item was not saved. Please correct the marked fields."), "error")
-    else:
-        flash(str(exc), "error")
+    show_refusal(form, exc, _("The item was not saved. Please correct the marked fields."))
 
 
 def _item_form_page(form, found, source, conflict=None, status=200):
@@ -132,7 +130,7 @@ def _item_form_page(form, found, source, conflict=None, status=200):
 
 
 @bp.get("/staff/supervision")
-@roles_required(*services.EDIT_ROLES)
+@requires("items.edit")  # those who act on items oversee them; opening the board escalates
 def supervision():
     services.escalate_overdue(domain.shanghai_today())
     stats, overdue_items = services.supervision()
@@ -143,7 +141,7 @@ def supervision():
 
 
 @bp.route("/admin/departments", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("departments.manage")
 def departments():
     form = DepartmentForm().setup()
     status = 200
@@ -157,9 +155,9 @@ def departments():
 
 
 @bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("departments.manage")
 def department_edit(department_id: int):
-    dep = services.department(department_id)
+    dep = services.get_department(current_user, department_id)
     if dep is None:
         abort(404)
     if request.method == "GET":
@@ -179,29 +177,18 @@ def _save_department(form, dep):
     if not form.validate():
         flash(_("The department was not saved. Please correct the marked fields."), "error")
         return 422
-    values = dict(name=form.name.data, a_contact_id=services._int(form.a_contact_id.data),
-                  b_contact_id=services._int(form.b_contact_id.data))
+    values = dict(name=form.name.data, a_contact_id=_number(form.a_contact_id.data),
+                  b_contact_id=_number(form.b_contact_id.data))
     try:
         if dep is None:
             services.create_department(current_user, **values)
         else:
             services.update_department(current_user, dep, **values)
     except services.DepartmentRefused as exc:
-        db.rollback()
-        target = getattr(form, exc.field, None) if exc.field else None
-        if target is not None:
-            target.errors = list(target.errors) + [str(exc)]
-        flash(_("The department was not saved. Please correct the marked fields."), "error")
+        show_refusal(form, exc, _("The department was not saved. Please correct the marked fields."))
         return 422
     flash(_("The department was saved."), "success")
     return None
 
 
-# --- command line ----------------------------------------------------------------------------
-
-
-@bp.cli.command("escalate-overdue")
-def escalate_overdue_command():
-    """Tell departments' B contacts about overdue improvement items (once per due date)."""
-    count = services.escalate_overdue(domain.shanghai_today())
-    click.echo(f"Escalated {count} overdue item(s).")
+# The command `escalate-overdue` is registered with the others in portal/cli.py.

@@ -4,90 +4,65 @@ Rules:
 - Departments are managed by admins: a unique name (any case), an A and a B contact who are
   active staff users and not the same person.
 - An item's status moves only along domain.ITEM_TRANSITIONS; rejecting needs a reason.
-  Reaching done sets closed_at, leaving done clears it. Reaching done or verified tells the
-  members whose submissions are linked (notifications.services.notify_item_closed), in the
-  same transaction.
+  Reaching done sets closed_at, leaving done clears it. A status change is announced with
+  `signals.item_changed`, in the same unit of work: notifications tells the members whose
+  submissions are linked once the item is done or verified. Improvements never imports triage;
+  linking a submission (and creating an item from one) is triage's.
 - Saving an item names the version the form was opened on: if someone saved in between the save
-  is refused (ItemConflict) and nothing is overwritten.
+  is refused (`portal.errors.Conflict`) and nothing is overwritten.
 - Overdue: due_on before Shanghai's today and the status not closed. `escalate_overdue` tells
   the department's B contact once per due date.
-- Every staff change writes an audit entry in the same transaction; an item's timeline is its
-  audit entries.
+- Every change runs in one unit of work and writes its audit entry in it; an item's History is
+  `audit.history("item", id)` (its fields and linked submissions read as history.py describes).
 """
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from portal import domain
+from portal import domain, permissions, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
-from portal.audit.models import AuditEntry
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Conflict, Refused
 from portal.improvements.models import Department, ImprovementItem
 from portal.notifications import services as notices
 from portal.pagination import Page, paginate
-from portal.triage.models import Submission, submission_items
+from portal.text import clean_text
+from portal.triage.models import submission_items
 
 PER_PAGE = 25
-# Who may change items and see supervision; product staff may only read items.
-EDIT_ROLES = ("office", "admin")
-VIEW_ROLES = ("product", "office", "admin")
 ITEM_FIELDS = ("title", "description", "commitment", "department_id", "priority", "due_on",
                "status", "rejection_reason", "dmaic_phase", "resolution_note", "closed_at")
 DEPARTMENT_FIELDS = ("name", "a_contact_id", "b_contact_id")
 SEARCH_MAX = 100
 
 
-class ItemRefused(Exception):
-    """The change cannot be saved; str(exc) says why. `field` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class ItemRefused(Refused):
+    """The item cannot be saved so; str(exc) says why, `field` names the form field at fault."""
 
 
-class ItemConflict(Exception):
-    """Someone saved the item after the form was opened; `current` is the item as it is now."""
-
-    def __init__(self, current: ImprovementItem | None):
-        super().__init__(_("Someone else changed this item while you were editing it. Your "
-                           "changes were not saved. The current values are shown below; check "
-                           "them and save again."))
-        self.current = current
-
-
-class DepartmentRefused(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-def clean_text(value: str | None) -> str:
-    if value is None:
-        return ""
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+class DepartmentRefused(Refused):
+    """The department cannot be saved so; str(exc) says why, `field` names the field at fault."""
 
 
 # ---------------------------------------------------------------------------------------------
-# Departments
+# Staff and departments
 
 
 def staff_users() -> list[User]:
-    """Active staff users, the people who may be a department's contacts."""
+    """Active staff users: the people a submission may be assigned to and a department's
+    contacts (the one such list)."""
     return list(db.scalars(
         select(User)
-        .where(User.role.in_(domain.STAFF_ROLES), User.status == "active")
+        .where(User.role.in_(permissions.holders("staff.home")), User.status == "active")
         .order_by(User.name, User.id)
     ))
 
@@ -100,7 +75,10 @@ def departments() -> list[Department]:
     ))
 
 
-def department(department_id: int) -> Department | None:
+def get_department(viewer, department_id: int) -> Department | None:
+    """The department, for a viewer who may manage departments; else None."""
+    if not permissions.can("departments.manage", viewer):
+        return None
     return db.get(Department, department_id)
 
 
@@ -125,41 +103,33 @@ def _check_department(dep_id: int | None, name: str, a_contact_id: int | None,
     return name
 
 
-def _commit():
-    try:
-        db.commit()
-    except Exception:
-        db.rollback()
-        raise
-
-
 def create_department(actor: User, *, name: str, a_contact_id: int | None,
                       b_contact_id: int | None) -> Department:
     name = _check_department(None, name, a_contact_id, b_contact_id)
-    dep = Department(name=name, a_contact_id=a_contact_id, b_contact_id=b_contact_id)
-    db.add(dep)
-    db.flush()
-    audit.record(actor, "create", "department", dep.id, None,
-                 audit.snapshot(dep, DEPARTMENT_FIELDS))
     try:
-        _commit()
-    except IntegrityError:
-        raise DepartmentRefused(_("A department with this name already exists."), "name")
+        with unit_of_work():
+            dep = Department(name=name, a_contact_id=a_contact_id, b_contact_id=b_contact_id)
+            db.add(dep)
+            db.flush()
+            audit.record(actor, "create", "department", dep.id, None,
+                         audit.snapshot(dep, DEPARTMENT_FIELDS))
+    except IntegrityError:  # the same name saved meanwhile
+        raise DepartmentRefused(_("A department with this name already exists."), "name") from None
     return dep
 
 
 def update_department(actor: User, dep: Department, *, name: str, a_contact_id: int | None,
                       b_contact_id: int | None) -> Department:
     name = _check_department(dep.id, name, a_contact_id, b_contact_id)
-    before = audit.snapshot(dep, DEPARTMENT_FIELDS)
-    dep.name, dep.a_contact_id, dep.b_contact_id = name, a_contact_id, b_contact_id
-    after = audit.snapshot(dep, DEPARTMENT_FIELDS)
-    if before != after:
-        audit.record(actor, "update", "department", dep.id, before, after)
     try:
-        _commit()
+        with unit_of_work():
+            before = audit.snapshot(dep, DEPARTMENT_FIELDS)
+            dep.name, dep.a_contact_id, dep.b_contact_id = name, a_contact_id, b_contact_id
+            after = audit.snapshot(dep, DEPARTMENT_FIELDS)
+            if before != after:
+                audit.record(actor, "update", "department", dep.id, before, after)
     except IntegrityError:
-        raise DepartmentRefused(_("A department with this name already exists."), "name")
+        raise DepartmentRefused(_("A department with this name already exists."), "name") from None
     return dep
 
 
@@ -195,7 +165,7 @@ class ItemFilters:
     q: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> "ItemFilters":
+    def from_args(cls, args) -> ItemFilters:
         def valid(name, vocabulary):
             value = args.get(name) or ""
             return value if value in vocabulary else None
@@ -286,7 +256,10 @@ def item_list(filters: ItemFilters) -> Page:
 # One item
 
 
-def item(item_id: int) -> ImprovementItem | None:
+def get_item(viewer, item_id: int) -> ImprovementItem | None:
+    """The item with what its page shows, for a viewer who may see items; else None."""
+    if not permissions.can("items.view", viewer):
+        return None
     return db.scalar(
         select(ImprovementItem)
         .where(ImprovementItem.id == item_id)
@@ -299,14 +272,9 @@ def item(item_id: int) -> ImprovementItem | None:
     )
 
 
-def submission(submission_id: int | None) -> Submission | None:
-    return db.get(Submission, submission_id) if submission_id else None
-
-
-def prefill_from(sub: Submission) -> dict[str, Any]:
-    """Form values for a new item answering `sub`."""
-    return dict(title=clean_text(sub.title)[:200], commitment=sub.commitment,
-                description=clean_text(sub.description))
+def _check_choice(out: dict[str, Any], name: str, vocabulary) -> None:
+    if out.get(name) not in vocabulary:
+        raise ItemRefused(_("The item has a value that is not allowed."), name)
 
 
 def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -316,43 +284,31 @@ def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
         raise ItemRefused(_("Please give a title."), "title")
     for name in ("description", "resolution_note"):
         out[name] = clean_text(out.get(name))
-    if out.get("commitment") in ("", None):
-        out["commitment"] = None
-    elif out["commitment"] not in domain.COMMITMENTS:
-        raise ItemRefused(_("The item has a value that is not allowed."), "commitment")
-    if out.get("priority") not in domain.PRIORITIES:
-        raise ItemRefused(_("The item has a value that is not allowed."), "priority")
-    if out.get("dmaic_phase") not in domain.DMAIC_PHASES:
-        raise ItemRefused(_("The item has a value that is not allowed."), "dmaic_phase")
-    dep_id = out.get("department_id") or None
-    if dep_id is not None and db.get(Department, dep_id) is None:
+    out["commitment"] = out.get("commitment") or None
+    if out["commitment"] is not None:
+        _check_choice(out, "commitment", domain.COMMITMENTS)
+    _check_choice(out, "priority", domain.PRIORITIES)
+    _check_choice(out, "dmaic_phase", domain.DMAIC_PHASES)
+    out["department_id"] = out.get("department_id") or None
+    if out["department_id"] is not None and db.get(Department, out["department_id"]) is None:
         raise ItemRefused(_("The item has a value that is not allowed."), "department_id")
-    out["department_id"] = dep_id
     return out
 
 
-def _link_submission(actor: User, sub: Submission, item_: ImprovementItem) -> None:
-    """Link through triage (sets the submission 'linked', audited; no commit)."""
-    from portal.triage.services import link_items
-
-    link_items(actor, sub, [item_])
-
-
-def create_item(actor: User, *, submission: Submission | None = None, **fields) -> ImprovementItem:
-    """A new proposed item; linked to `submission` when given. One transaction, audited."""
+def create_item(actor: User, **fields) -> ImprovementItem:
+    """A new proposed item, audited, in one unit of work (or the caller's: triage links it to
+    the submission it answers in the same one)."""
     values = _check_fields({
         "description": "", "commitment": None, "priority": "normal", "dmaic_phase": "define",
         "resolution_note": "", **fields,
     })
     values.pop("status", None)
     values.pop("rejection_reason", None)
-    new = ImprovementItem(status="proposed", created_by_id=actor.id, **values)
-    db.add(new)
-    db.flush()
-    audit.record(actor, "create", "item", new.id, None, audit.snapshot(new, ITEM_FIELDS))
-    if submission is not None:
-        _link_submission(actor, submission, new)
-    _commit()
+    with unit_of_work():
+        new = ImprovementItem(status="proposed", created_by_id=actor.id, **values)
+        db.add(new)
+        db.flush()
+        audit.record(actor, "create", "item", new.id, None, audit.snapshot(new, ITEM_FIELDS))
     return new
 
 
@@ -360,226 +316,100 @@ def allowed_statuses(current: str) -> tuple[str, ...]:
     return (current, *domain.ITEM_TRANSITIONS.get(current, ()))
 
 
-def update_item(actor: User, item_id: int, version: int | None, **fields) -> ImprovementItem:
-    """Save the item's fields and status as seen on a form opened at `version`.
-
-    Raises ItemConflict when the item changed since, ItemRefused for a disallowed change."""
-    current = db.get(ImprovementItem, item_id, populate_existing=True)
-    if current is None:
-        raise ItemConflict(None)
-    if version is None or current.version != version:
-        raise ItemConflict(current)
-    values = _check_fields(fields)
-    status = values.pop("status", current.status) or current.status
-    reason = clean_text(values.pop("rejection_reason", "")) or None
-    if status != current.status and status not in domain.ITEM_TRANSITIONS.get(current.status, ()):
+def _checked_move(item: ImprovementItem, status: str | None, reason: str | None) -> tuple[str, str | None]:
+    """The status asked for (the current one when none) and the rejection reason, checked."""
+    status = status or item.status
+    reason = clean_text(reason) or None
+    if status != item.status and status not in domain.ITEM_TRANSITIONS.get(item.status, ()):
         raise ItemRefused(
             _("An item cannot move from %(old)s to %(new)s.",
-              old=domain.ITEM_STATUSES[current.status],
+              old=domain.ITEM_STATUSES[item.status],
               new=domain.ITEM_STATUSES.get(status, status)), "status")
     if status == "rejected" and not reason:
         raise ItemRefused(_("Please give the reason for rejecting the item."), "rejection_reason")
-
-    before = audit.snapshot(current, ITEM_FIELDS)
-    old_status = current.status
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.status = status
-    current.rejection_reason = reason if status == "rejected" else None
-    if status == "done" and old_status != "done":
-        current.closed_at = utcnow()
-    elif old_status == "done" and status not in ("done", "verified"):
-        current.closed_at = None
-    after = audit.snapshot(current, ITEM_FIELDS)
-    if before == after:
-        return current
-    # The version named by the form guards the UPDATE itself (version_id_col): a save that
-    # slipped in between the check above and this flush raises StaleDataError.
-    audit.record(actor, "update", "item", current.id, before, after)
-    if status != old_status and status in domain.ITEM_OUTCOME_STATUSES:
-        notices.notify_item_closed(current)
-    try:
-        db.commit()
-    except StaleDataError:
-        db.rollback()
-        raise ItemConflict(db.get(ImprovementItem, item_id, populate_existing=True))
-    except Exception:
-        db.rollback()
-        raise
-    return current
+    return status, reason
 
 
-# ---------------------------------------------------------------------------------------------
-# Timeline: the item's audit entries, readable
+def _move(item: ImprovementItem, status: str, reason: str | None) -> None:
+    """Set the status with what comes with it: the rejection reason, and closed_at set on
+    reaching done and cleared on leaving it (done -> verified keeps it)."""
+    old = item.status
+    item.status = status
+    item.rejection_reason = reason if status == "rejected" else None
+    if status == "done" and old != "done":
+        item.closed_at = utcnow()
+    elif old == "done" and status not in ("done", "verified"):
+        item.closed_at = None
 
 
-FIELD_LABELS = {
-    "title": _l("Title"),
-    "description": _l("Description"),
-    "commitment": _l("Service commitment"),
-    "department_id": _l("Department"),
-    "priority": _l("Priority"),
-    "due_on": _l("Due date"),
-    "status": _l("Status"),
-    "rejection_reason": _l("Reason for rejection"),
-    "dmaic_phase": _l("DMAIC phase"),
-    "resolution_note": _l("Resolution note"),
-    "closed_at": _l("Closed at"),
-    "submissions": _l("Linked submissions"),
-    "overdue_notified_at": _l("Overdue notice sent"),
-    "notified": _l("Notified"),
-}
-ACTION_LABELS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "link": _l("Linked"),
-    "unlink": _l("Unlinked"),
-    "escalate": _l("Overdue notice sent"),
-}
-VOCABULARIES = {
-    "commitment": domain.COMMITMENTS,
-    "priority": domain.PRIORITIES,
-    "status": domain.ITEM_STATUSES,
-    "dmaic_phase": domain.DMAIC_PHASES,
-}
+def update_item(actor: User, item: ImprovementItem, version: int | None, **fields) -> ImprovementItem:
+    """Save the item's fields and status as seen on a form opened at `version`.
 
-
-@dataclass
-class Change:
-    label: Any
-    before: Any
-    after: Any
-
-
-@dataclass
-class TimelineEntry:
-    entry: AuditEntry
-    action: Any
-    actor: str | None
-    changes: list[Change] = field(default_factory=list)
-
-
-def _shown(name: str, value: Any, names: dict[int, str]) -> Any:
-    if value is None or value == "" or value == []:
-        return "—"
-    if name in VOCABULARIES:
-        return VOCABULARIES[name].get(value, value)
-    if name == "department_id":
-        return names.get(value, f"#{value}")
-    if name == "due_on":
-        try:
-            return format_date(date.fromisoformat(value))
-        except (TypeError, ValueError):
-            return value
-    if name in ("closed_at", "overdue_notified_at"):
-        try:
-            return format_datetime(datetime.fromisoformat(value))
-        except (TypeError, ValueError):
-            return value
-    if isinstance(value, list):
-        return ", ".join(f"#{v}" for v in value)
-    return value
-
-
-def _touches(entry: AuditEntry, item_id: int) -> bool:
-    """Whether a submission's link/unlink entry added or removed this item."""
-    before = set((entry.before or {}).get("items") or [])
-    after = set((entry.after or {}).get("items") or [])
-    return item_id in before ^ after
-
-
-def timeline(item_id: int) -> list[TimelineEntry]:
-    """Every recorded change of the item, newest first (two queries)."""
-    linked_ids = select(submission_items.c.submission_id).where(
-        submission_items.c.item_id == item_id).scalar_subquery()
-    entries = [
-        e for e in db.scalars(
-            select(AuditEntry)
-            .where(or_(
-                and_(AuditEntry.object_type == "item", AuditEntry.object_id == item_id),
-                and_(AuditEntry.object_type == "submission", AuditEntry.object_id.in_(linked_ids),
-                     AuditEntry.action.contains("link")),
-            ))
-            .options(joinedload(AuditEntry.actor))
-            .order_by(AuditEntry.id.desc())
-        )
-        if e.object_type == "item" or _touches(e, item_id)
-    ]
-    dep_ids = set()
-    for e in entries:
-        for side in (e.before or {}, e.after or {}):
-            if isinstance(side.get("department_id"), int):
-                dep_ids.add(side["department_id"])
-    names = dict(db.execute(select(Department.id, Department.name)
-                            .where(Department.id.in_(dep_ids))).all()) if dep_ids else {}
-    out = []
-    for e in entries:
-        if e.object_type == "submission":
-            linked = item_id in ((e.after or {}).get("items") or [])
-            out.append(TimelineEntry(
-                entry=e, action=ACTION_LABELS["link" if linked else "unlink"],
-                actor=e.actor.name if e.actor else None,
-                changes=[Change(FIELD_LABELS["submissions"], "—" if linked else f"#{e.object_id}",
-                                f"#{e.object_id}" if linked else "—")]))
-            continue
-        before, after = e.before or {}, e.after or {}
-        keys = [k for k in FIELD_LABELS if k in before or k in after]
-        changes = [Change(FIELD_LABELS[k], _shown(k, before.get(k), names),
-                          _shown(k, after.get(k), names)) for k in keys]
-        out.append(TimelineEntry(entry=e, action=ACTION_LABELS.get(e.action, e.action),
-                                 actor=e.actor.name if e.actor else None, changes=changes))
-    return out
+    Raises Conflict when the item changed since, ItemRefused for a change not allowed."""
+    if version is None or item.version != version:
+        raise Conflict()
+    values = _check_fields(fields)
+    status, reason = _checked_move(item, values.pop("status", None), values.pop("rejection_reason", None))
+    # The version the item was loaded at guards the UPDATE itself (version_id_col): a save that
+    # slips in between the check above and the flush is a Conflict too (the unit of work's).
+    with unit_of_work():
+        before = audit.snapshot(item, ITEM_FIELDS)
+        old_status = item.status
+        for name, value in values.items():
+            setattr(item, name, value)
+        _move(item, status, reason)
+        after = audit.snapshot(item, ITEM_FIELDS)
+        if before == after:
+            return item
+        audit.record(actor, "update", "item", item.id, before, after)
+        if status != old_status:
+            signals.item_changed.send(item, actor=actor, old_status=old_status, new_status=status)
+    return item
 
 
 # ---------------------------------------------------------------------------------------------
 # Overdue escalation and supervision
 
 
-def _start_of(day: date) -> datetime:
-    """Midnight at the start of `day` in Shanghai, as UTC."""
-    return datetime.combine(day, time(), tzinfo=domain.SHANGHAI).astimezone(timezone.utc)
-
-
 def escalate_overdue(today: date | None = None) -> int:
     """Tell the B contact of each overdue item not yet told for its current due date.
 
-    Items without a department or B contact wait until they have one. Commits; returns how many
-    items were escalated."""
+    Items without a department or B contact wait until they have one. One unit of work; returns
+    how many items were escalated."""
     today = today or domain.shanghai_today()
-    candidates = list(db.scalars(
-        select(ImprovementItem)
-        .where(overdue_clause(today), ImprovementItem.department_id.is_not(None))
-        .options(joinedload(ImprovementItem.department).joinedload(Department.b_contact))
-        .order_by(ImprovementItem.id)
-    ))
-    done = 0
-    for it in candidates:
-        notified = it.overdue_notified_at
-        if notified is not None and notified >= _start_of(it.due_on):
-            continue
-        contact = it.department.b_contact if it.department else None
-        if contact is None or contact.status != "active":
-            continue
-        # Claim the escalation with a plain UPDATE: it does not bump the item's version (an
-        # edit form open meanwhile stays valid), and a second run at the same moment (the
-        # command and the board) matches no row and tells nobody twice.
-        now = utcnow()
-        table = ImprovementItem.__table__
-        claimed = db.execute(
-            update(table)
-            .where(table.c.id == it.id,
-                   or_(table.c.overdue_notified_at.is_(None),
-                       table.c.overdue_notified_at < _start_of(it.due_on)))
-            .values(overdue_notified_at=now)
-        ).rowcount
-        if claimed != 1:
-            continue
-        notices.notify_item_overdue(it, contact)
-        audit.record(None, "escalate", "item", it.id, None, {"overdue_notified_at": now})
-        done += 1
-    if done:
-        _commit()
-    return done
+    with unit_of_work():
+        candidates = list(db.scalars(
+            select(ImprovementItem)
+            .where(overdue_clause(today), ImprovementItem.department_id.is_not(None))
+            .options(joinedload(ImprovementItem.department).joinedload(Department.b_contact))
+            .order_by(ImprovementItem.id)
+        ))
+        return sum(1 for it in candidates if _escalate(it))
+
+
+def _escalate(item: ImprovementItem) -> bool:
+    due_start = domain.shanghai_midnight(item.due_on)
+    if item.overdue_notified_at is not None and item.overdue_notified_at >= due_start:
+        return False
+    contact = item.department.b_contact if item.department else None
+    if contact is None or contact.status != "active":
+        return False
+    # Claim the escalation with a plain UPDATE: it does not bump the item's version (an edit
+    # form open meanwhile stays valid), and a second run at the same moment (the command and the
+    # board) matches no row and tells nobody twice.
+    now = utcnow()
+    table = ImprovementItem.__table__
+    claimed = db.execute(
+        update(table)
+        .where(table.c.id == item.id,
+               or_(table.c.overdue_notified_at.is_(None), table.c.overdue_notified_at < due_start))
+        .values(overdue_notified_at=now)
+    ).rowcount
+    if claimed != 1:
+        return False
+    notices.notify_item_overdue(item, contact)
+    audit.record(None, "escalate", "item", item.id, None, {"overdue_notified_at": now})
+    return True
 
 
 @dataclass

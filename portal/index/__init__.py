@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("index", __name__, template_folder="templates")
 
-from portal.index import routes  # noqa: E402,F401
+from portal.index import history, routes  # noqa: E402,F401  (history: how its audit entries read)

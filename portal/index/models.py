@@ -19,7 +19,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    CheckConstraint, Date, Float, ForeignKey, String, UniqueConstraint,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

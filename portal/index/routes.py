@@ -1,5 +1,6 @@
-"""The index page (product, office, admin), its drill-down per commitment area, and the admin
-pages that define periods and weights and enter the figures (form or CSV upload)."""
+"""The index page (`index.view`: every staff user), its drill-down per commitment area, and the
+admin pages (`index.edit`) that define periods and weights and enter the figures (form or CSV
+upload)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,16 +8,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import charts, domain
-from portal.db import db
+from portal.errors import show_refusal
 from portal.index import bp, services
 from portal.index.forms import (
-    PeriodForm, UploadForm, commitment_label, field_name, figures_form, figures_rows,
+    PeriodForm,
+    UploadForm,
+    commitment_label,
+    field_name,
+    figures_form,
+    figures_rows,
 )
-from portal.security import roles_required
+from portal.permissions import requires
 
 
 def _period_or_404(period_id: int):
-    found = services.period(period_id)
+    found = services.get_period(current_user, period_id)
     if found is None:
         abort(404)
     return found
@@ -35,7 +41,7 @@ def _trend_chart(series):
 
 
 @bp.get("/staff/index")
-@roles_required(*services.VIEW_ROLES)
+@requires("index.view")
 def overview():
     series = services.index_series()
     latest = next((r for r in reversed(series) if r.value is not None), None)
@@ -43,12 +49,11 @@ def overview():
         "index/overview.html", series=series, latest=latest,
         chart=_trend_chart(series) if series else None,
         components=services.COMPONENTS, factor=services.BENCHMARK_FACTOR,
-        can_edit=current_user.role in services.EDIT_ROLES,
     )
 
 
 @bp.get("/staff/index/areas/<commitment>")
-@roles_required(*services.VIEW_ROLES)
+@requires("index.view")
 def area(commitment: str):
     if commitment not in domain.COMMITMENTS:
         abort(404)
@@ -72,7 +77,7 @@ def area(commitment: str):
 
 
 @bp.get("/staff/index/periods")
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def periods():
     return render_template("index/periods.html", periods=services.periods(),
                            kinds=services.PERIOD_KINDS)
@@ -83,15 +88,11 @@ def _period_form_page(form, found, status=200):
 
 
 def _apply_refusal(form, exc):
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [str(exc)]
-    flash(str(exc) if target is None else _("The period was not saved. Please correct the "
-                                            "marked fields."), "error")
+    show_refusal(form, exc, _("The period was not saved. Please correct the marked fields."))
 
 
 @bp.route("/staff/index/periods/new", methods=["GET", "POST"])
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def period_new():
     form = PeriodForm()
     if request.method == "GET":
@@ -102,7 +103,6 @@ def period_new():
     try:
         created = services.create_period(current_user, **form.values())
     except services.IndexRefused as exc:
-        db.rollback()
         _apply_refusal(form, exc)
         return _period_form_page(form, None, 422)
     flash(_("The period %(label)s was created.", label=created.label), "success")
@@ -110,7 +110,7 @@ def period_new():
 
 
 @bp.route("/staff/index/periods/<int:period_id>/edit", methods=["GET", "POST"])
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def period_edit(period_id: int):
     found = _period_or_404(period_id)
     form = PeriodForm(obj=found) if request.method == "GET" else PeriodForm()
@@ -122,7 +122,6 @@ def period_edit(period_id: int):
     try:
         services.update_period(current_user, period_id, **form.values())
     except services.IndexRefused as exc:
-        db.rollback()
         _apply_refusal(form, exc)
         return _period_form_page(form, found, 422)
     flash(_("The period %(label)s was saved.", label=form.label.data), "success")
@@ -142,13 +141,13 @@ def _period_page(found, upload_form=None, fig_form=None, upload_errors=None, sta
 
 
 @bp.get("/staff/index/periods/<int:period_id>")
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def period_detail(period_id: int):
     return _period_page(_period_or_404(period_id))
 
 
 @bp.post("/staff/index/periods/<int:period_id>/figures")
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def figures(period_id: int):
     found = _period_or_404(period_id)
     form = figures_form(formdata=request.form)
@@ -163,7 +162,7 @@ def figures(period_id: int):
 
 
 @bp.post("/staff/index/periods/<int:period_id>/upload")
-@roles_required(*services.EDIT_ROLES)
+@requires("index.edit")
 def upload(period_id: int):
     found = _period_or_404(period_id)
     form = UploadForm()
@@ -175,10 +174,9 @@ def upload(period_id: int):
     try:
         count = services.upload_figures(current_user, period_id, data, storage.filename or "")
     except services.UploadRefused as exc:
-        db.rollback()
         flash(_("The file was not saved: nothing of it was stored. Please correct it and "
                 "upload it again."), "error")
-        return _period_page(services.period(period_id), upload_form=form,
+        return _period_page(found, upload_form=form,
                             upload_errors=[m for _n, m in exc.errors], status=422)
     flash(_("%(count)s figures of %(label)s were saved from the file.", count=count,
             label=found.label), "success")

@@ -11,6 +11,11 @@ The formula (also written out on the index page):
 For B and W the overall figure is used when the period has one, else the mean of the figures
 given per area. Level with the competitor gives 50; a 20-point satisfaction lead, or a
 100-point NPS lead, gives 100. A period without any figure has no index ("no data yet").
+
+Every staff user sees the index (`index.view`); only admins define periods and enter figures
+(`index.edit`). Every change runs in one `unit_of_work` with its audit entry; refusals are
+`IndexRefused` / `UploadRefused` (both `portal.errors.Refused`), and a refused change saves
+nothing.
 """
 from __future__ import annotations
 
@@ -18,22 +23,20 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import domain
-from portal.audit import services as audit
 from portal.audit.services import record, snapshot
-from portal.db import db
+from portal.db import db, unit_of_work
+from portal.errors import Refused
 from portal.gaps.models import ServiceGapReport
 from portal.index.models import OVERALL, IndexFigure, IndexPeriod
+from portal.permissions import can
 from portal.trials.models import Answer, Evaluation, Question
-
-VIEW_ROLES = ("product", "office", "admin")
-EDIT_ROLES = ("admin",)
 
 COMPONENTS = {
     "satisfaction": _l("Specialty satisfaction"),
@@ -57,28 +60,20 @@ VALUE_RANGES = {
 }
 CSV_COLUMNS = ("component", "commitment", "own_value", "competitor_value")
 CSV_MAX_BYTES = 1024 * 1024
-# The audit log's labels of this area's entries (added here, so the audit area stays untouched).
-audit.OBJECT_TYPES.setdefault("index_period", _l("Index period"))
-audit.ACTIONS.setdefault("index.upload", _l("Index figures uploaded (CSV)"))
-audit.ACTIONS.setdefault("index.figures", _l("Index figures saved"))
 
 PERIOD_FIELDS = ("label", "kind", "starts_on", "ends_on", "weight_satisfaction",
                  "weight_benchmark", "weight_word_of_mouth")
 
 
-class IndexRefused(Exception):
+class IndexRefused(Refused):
     """A change the index refuses; the message is translated. `field` names the form field."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
-
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """A CSV file refused whole; `errors` lists (line number or None, message)."""
 
     def __init__(self, errors: list[tuple[int | None, str]]):
-        super().__init__("; ".join(m for _n, m in errors))
+        super().__init__("; ".join(str(m) for _n, m in errors))
         self.errors = errors
 
 
@@ -135,7 +130,8 @@ def component_scores(figures: list[IndexFigure]) -> dict[str, float | None]:
     return scores
 
 
-def combine(scores: dict[str, float | None], weights: dict[str, float]) -> tuple[float | None, dict[str, float]]:
+def combine(scores: dict[str, float | None],
+            weights: dict[str, float]) -> tuple[float | None, dict[str, float]]:
     """The weighted mean of the components that have a score, weights re-normalized over them.
     No score, or only zero weights left: (None, {})."""
     present = {c: max(0.0, weights.get(c) or 0.0) for c, s in scores.items() if s is not None}
@@ -190,9 +186,8 @@ def area_series(commitment: str) -> list[dict]:
 
 def period_bounds(period: IndexPeriod) -> tuple[datetime, datetime]:
     """The period's dates as a half-open range of instants, days counted in Shanghai."""
-    start = datetime.combine(period.starts_on, time(0), tzinfo=domain.SHANGHAI)
-    end = datetime.combine(period.ends_on + timedelta(days=1), time(0), tzinfo=domain.SHANGHAI)
-    return start, end
+    return (domain.shanghai_midnight(period.starts_on),
+            domain.shanghai_midnight(period.ends_on + timedelta(days=1)))
 
 
 @dataclass
@@ -278,11 +273,19 @@ def periods() -> list[IndexPeriod]:
     return db.scalars(select(IndexPeriod).order_by(IndexPeriod.starts_on.desc(), IndexPeriod.id)).all()
 
 
-def period(period_id: int) -> IndexPeriod | None:
+def _load_period(period_id: int) -> IndexPeriod | None:
     return db.scalars(
         select(IndexPeriod).options(selectinload(IndexPeriod.figures))
         .where(IndexPeriod.id == period_id)
     ).first()
+
+
+def get_period(viewer, period_id: int) -> IndexPeriod | None:
+    """A period with its figures, or None when it does not exist or `viewer` may not edit the
+    index (single periods are shown on the admin pages only)."""
+    if not can("index.edit", viewer):
+        return None
+    return _load_period(period_id)
 
 
 def _check_period(values: dict, period_id: int | None) -> None:
@@ -299,26 +302,26 @@ def _check_period(values: dict, period_id: int | None) -> None:
 
 
 def create_period(actor, **values) -> IndexPeriod:
-    _check_period(values, None)
-    created = IndexPeriod(**{k: values[k] for k in PERIOD_FIELDS})
-    db.add(created)
-    db.flush()
-    record(actor, "create", "index_period", created.id, after=snapshot(created, PERIOD_FIELDS))
-    db.commit()
+    with unit_of_work():
+        _check_period(values, None)
+        created = IndexPeriod(**{k: values[k] for k in PERIOD_FIELDS})
+        db.add(created)
+        db.flush()
+        record(actor, "create", "index_period", created.id, after=snapshot(created, PERIOD_FIELDS))
     return created
 
 
 def update_period(actor, period_id: int, **values) -> IndexPeriod:
-    found = db.get(IndexPeriod, period_id)
-    if found is None:
-        raise LookupError(period_id)
-    _check_period(values, period_id)
-    before = snapshot(found, PERIOD_FIELDS)
-    for name in PERIOD_FIELDS:
-        setattr(found, name, values[name])
-    record(actor, "update", "index_period", found.id, before=before,
-           after=snapshot(found, PERIOD_FIELDS))
-    db.commit()
+    with unit_of_work():
+        found = db.get(IndexPeriod, period_id)
+        if found is None:
+            raise LookupError(period_id)
+        _check_period(values, period_id)
+        before = snapshot(found, PERIOD_FIELDS)
+        for name in PERIOD_FIELDS:
+            setattr(found, name, values[name])
+        record(actor, "update", "index_period", found.id, before=before,
+               after=snapshot(found, PERIOD_FIELDS))
     return found
 
 
@@ -379,19 +382,20 @@ def _number(text: str) -> float | None | str:
     return value if math.isfinite(value) else "bad"
 
 
-def parse_csv(data: bytes) -> list[dict]:
-    """The rows of an uploaded CSV file, checked line by line. Raises UploadRefused listing every
-    error with its line number; returns [{component, commitment, own_value, competitor_value}]."""
+def _decoded(data: bytes) -> str:
+    """The file's text; refused when empty, too large or not UTF-8."""
     if not data:
         raise UploadRefused([(None, _("The file is empty."))])
     if len(data) > CSV_MAX_BYTES:
         raise UploadRefused([(None, _("The file is too large (at most 1 MB)."))])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UploadRefused([(None, _("The file is not UTF-8 text. Please save it as "
                                       "\"CSV UTF-8\" and upload it again."))]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+
+
+def _check_header(reader) -> None:
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -400,48 +404,69 @@ def parse_csv(data: bytes) -> list[dict]:
     if columns[:len(CSV_COLUMNS)] != list(CSV_COLUMNS) or any(columns[len(CSV_COLUMNS):]):
         raise UploadRefused([(1, _("Line 1 must be the header: %(columns)s.",
                                    columns=",".join(CSV_COLUMNS)))])
-    errors: list[tuple[int | None, str]] = []
-    rows: list[dict] = []
-    seen: dict[tuple[str, str], int] = {}
+
+
+def _data_lines(reader, errors: list[tuple[int | None, str]]):
+    """(line number, cells) of each non-blank line after the header. A line the csv module
+    cannot read is added to `errors` and ends the reading (what follows cannot be trusted)."""
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             errors.append((reader.line_num, _("Line %(line)s: %(error)s", line=reader.line_num,
                                               error=str(exc))))
-            break
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(CSV_COLUMNS) and any(c.strip() for c in cells[len(CSV_COLUMNS):]):
-            errors.append((line, _("Line %(line)s: too many columns.", line=line)))
-            continue
-        cells = (cells + [""] * len(CSV_COLUMNS))[:len(CSV_COLUMNS)]
-        component = cells[0].strip().lower()
-        commitment = cells[1].strip().lower()
-        if commitment == "overall":
-            commitment = OVERALL
-        own, competitor = _number(cells[2]), _number(cells[3])
-        problems = []
-        if own == "bad":
-            problems.append(_("the own value is not a number"))
-            own = None
-        if competitor == "bad":
-            problems.append(_("the competitor value is not a number"))
-            competitor = None
-        if not problems:
-            problems = check_row(component, commitment, own, competitor)
-        key = (component, commitment)
-        if not problems and key in seen:
-            problems.append(_("the same figure is already on line %(line)s", line=seen[key]))
-        for problem in problems:
-            errors.append((line, _("Line %(line)s: %(error)s", line=line, error=problem)))
-        if not problems:
-            seen[key] = line
-            rows.append(dict(component=component, commitment=commitment, own_value=own,
-                             competitor_value=competitor))
+            return
+        if any(c.strip() for c in cells):
+            yield reader.line_num, cells
+
+
+def _row_problems(component: str, commitment: str, own, competitor) -> list[str]:
+    """What is wrong with a line's values ("bad": a cell that is not a number)."""
+    problems = []
+    if own == "bad":
+        problems.append(_("the own value is not a number"))
+    if competitor == "bad":
+        problems.append(_("the competitor value is not a number"))
+    return problems or check_row(component, commitment, own, competitor)
+
+
+def _parse_line(line: int, cells: list[str],
+                seen: dict[tuple[str, str], int]) -> tuple[dict | None, list[str]]:
+    """One data line as a figure row, or None with its error messages (each naming the line)."""
+    width = len(CSV_COLUMNS)
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        return None, [_("Line %(line)s: too many columns.", line=line)]
+    component, commitment, own_text, competitor_text = (cells + [""] * width)[:width]
+    component = component.strip().lower()
+    commitment = commitment.strip().lower()
+    if commitment == "overall":
+        commitment = OVERALL
+    own, competitor = _number(own_text), _number(competitor_text)
+    problems = _row_problems(component, commitment, own, competitor)
+    if not problems and (component, commitment) in seen:
+        problems = [_("the same figure is already on line %(line)s", line=seen[(component, commitment)])]
+    if problems:
+        return None, [_("Line %(line)s: %(error)s", line=line, error=p) for p in problems]
+    return dict(component=component, commitment=commitment, own_value=own,
+                competitor_value=competitor), []
+
+
+def parse_csv(data: bytes) -> list[dict]:
+    """The rows of an uploaded CSV file, checked line by line. Raises UploadRefused listing every
+    error with its line number; returns [{component, commitment, own_value, competitor_value}]."""
+    reader = csv.reader(io.StringIO(_decoded(data), newline=""))
+    _check_header(reader)
+    errors: list[tuple[int | None, str]] = []
+    rows: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, cells in _data_lines(reader, errors):
+        row, problems = _parse_line(line, cells, seen)
+        errors.extend((line, problem) for problem in problems)
+        if row is not None:
+            seen[(row["component"], row["commitment"])] = line
+            rows.append(row)
     if errors:
         raise UploadRefused(errors)
     if not rows:
@@ -467,28 +492,29 @@ def _save_rows(found: IndexPeriod, rows: list[dict]) -> tuple[int, int]:
 def upload_figures(actor, period_id: int, data: bytes, filename: str = "") -> int:
     """Check a CSV file whole and, only if every line is right, replace the period's figures for
     the rows it gives (others stay). All or nothing: one transaction. Returns the rows saved."""
-    found = period(period_id)
-    if found is None:
-        raise LookupError(period_id)
     rows = parse_csv(data)
-    added, changed = _save_rows(found, rows)
-    record(actor, "index.upload", "index_period", found.id,
-           after={"file": filename[:200], "rows": len(rows), "added": added, "changed": changed})
-    db.commit()
+    with unit_of_work():
+        found = _load_period(period_id)
+        if found is None:
+            raise LookupError(period_id)
+        added, changed = _save_rows(found, rows)
+        record(actor, "index.upload", "index_period", found.id,
+               after={"file": filename[:200], "rows": len(rows), "added": added, "changed": changed})
     return len(rows)
 
 
 def save_figures(actor, period_id: int, rows: list[dict]) -> None:
     """Save the figures entry form: the rows given are the period's whole set of figures
     (a figure left blank is removed)."""
-    found = period(period_id)
-    if found is None:
-        raise LookupError(period_id)
-    keep = {(r["component"], r["commitment"]) for r in rows}
-    removed = [f for f in found.figures if (f.component, f.commitment) not in keep]
-    for figure in removed:
-        found.figures.remove(figure)
-    added, changed = _save_rows(found, rows)
-    record(actor, "index.figures", "index_period", found.id,
-           after={"rows": len(rows), "added": added, "changed": changed, "removed": len(removed)})
-    db.commit()
+    with unit_of_work():
+        found = _load_period(period_id)
+        if found is None:
+            raise LookupError(period_id)
+        keep = {(r["component"], r["commitment"]) for r in rows}
+        removed = [f for f in found.figures if (f.component, f.commitment) not in keep]
+        for figure in removed:
+            found.figures.remove(figure)
+        added, changed = _save_rows(found, rows)
+        record(actor, "index.figures", "index_period", found.id,
+               after={"rows": len(rows), "added": added, "changed": changed,
+                      "removed": len(removed)})

@@ -1,7 +1,8 @@
-"""Notifications: in-app messages, the email outbox and its SMTP sender."""
+"""Notifications: in-app messages, the email outbox and its SMTP sender.
+
+The outbox is sent by `flask --app portal send-outbox` (registered in portal/cli.py)."""
 from flask import Blueprint
 
-# cli_group=None: `flask --app portal send-outbox` rather than a sub-group.
-bp = Blueprint("notifications", __name__, template_folder="templates", cli_group=None)
+bp = Blueprint("notifications", __name__, template_folder="templates")
 
-from portal.notifications import routes  # noqa: E402,F401
+from portal.notifications import receivers, routes  # noqa: E402,F401

@@ -13,7 +13,7 @@ from email.utils import formatdate, make_msgid
 from flask import current_app
 from sqlalchemy import select
 
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
 from portal.notifications.models import OutboxEmail
 
 MAX_ATTEMPTS = 5
@@ -51,6 +51,24 @@ def _connect(config):
     return smtp
 
 
+def _failed(row: OutboxEmail, exc: Exception) -> None:
+    row.attempts += 1
+    row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _send(smtp, row: OutboxEmail, sender: str) -> bool:
+    """Send one row, recording the attempt; False when the server refused it."""
+    try:
+        smtp.send_message(_message(row, sender))
+    except Exception as exc:  # this one address or message is refused: the others still go
+        _failed(row, exc)
+        return False
+    row.attempts += 1
+    row.sent_at = utcnow()
+    row.last_error = None
+    return True
+
+
 def send_pending(limit: int = 100) -> SendResult | None:
     """Send up to `limit` unsent emails, oldest first. None when SMTP is not configured."""
     config = current_app.config
@@ -69,27 +87,20 @@ def send_pending(limit: int = 100) -> SendResult | None:
     try:
         smtp = _connect(config)
     except Exception as exc:  # the server is down or refuses us: every row waits for next time
-        for row in rows:
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        with unit_of_work():
+            for row in rows:
+                _failed(row, exc)
         result.failed = len(rows)
-        db.commit()
         current_app.logger.warning("outbox: cannot reach SMTP server: %s", exc)
         return result
     try:
         for row in rows:
-            row.attempts += 1
-            try:
-                smtp.send_message(_message(row, sender))
-            except Exception as exc:
-                row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                result.failed += 1
-            else:
-                row.sent_at = utcnow()
-                row.last_error = None
-                result.sent += 1
-            # Commit row by row: a crash later must not send the same email twice.
-            db.commit()
+            # One unit per row: a crash later must not send the same email twice.
+            with unit_of_work():
+                if _send(smtp, row, sender):
+                    result.sent += 1
+                else:
+                    result.failed += 1
     finally:
         try:
             smtp.quit()

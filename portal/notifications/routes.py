@@ -1,12 +1,12 @@
 """The signed-in user's own notifications, and the unread count in the navigation."""
 from __future__ import annotations
 
-import click
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from portal.notifications import bp, mail, services
+from portal.notifications import bp, services
+from portal.permissions import requires_login
 
 
 @bp.app_context_processor
@@ -25,34 +25,25 @@ def _unread_notifications():
 
 
 @bp.get("/notifications")
-@login_required
+@requires_login
 def index():
     return render_template("notifications/index.html",
                            page=services.user_notifications(current_user))
 
 
 @bp.post("/notifications/<int:notification_id>/read")
-@login_required
+@requires_login
 def mark_read(notification_id: int):
-    if not services.mark_read(current_user, notification_id):
+    notification = services.get_notification(current_user, notification_id)
+    if notification is None:
         abort(404)
+    services.mark_read(notification)
     return redirect(url_for("notifications.index"))
 
 
 @bp.post("/notifications/read-all")
-@login_required
+@requires_login
 def mark_all_read():
     services.mark_all_read(current_user)
     flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
-
-
-@bp.cli.command("send-outbox")
-@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
-def send_outbox_command(limit):
-    """Send waiting outbox emails through SMTP (does nothing when SMTP_HOST is not set)."""
-    result = mail.send_pending(limit)
-    if result is None:
-        click.echo("SMTP is not configured (SMTP_HOST); the outbox waits.")
-    else:
-        click.echo(f"Sent {result.sent}, failed {result.failed}.")

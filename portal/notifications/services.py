@@ -2,7 +2,9 @@
 
 Rules:
 - Writers (`notify_item_closed`, `notify_item_overdue`) add rows to the caller's transaction and
-  never commit: the notice is saved with the change that causes it, or not at all.
+  never commit: the notice is saved with the change that causes it, or not at all. An item
+  reaching done or verified arrives through `portal.signals.item_changed` (receivers.py), so
+  improvements need not know who is told.
 - A member is told once per (submission, item): reaching done and then verified, or re-opening
   and closing again, does not repeat the notice.
 - Emails are composed in the recipient's language (their saved locale, else Simplified Chinese);
@@ -16,14 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+from flask_babel import force_locale, format_date, gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from portal import domain
 from portal.accounts.models import User
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
 from portal.improvements.models import Department, ImprovementItem
 from portal.notifications.models import Notification, OutboxEmail
 from portal.pagination import Page, paginate
@@ -235,21 +236,25 @@ def user_notifications(user: User) -> Page:
     return page
 
 
-def mark_read(user: User, notification_id: int) -> bool:
-    """Mark one of the user's own notifications read; False when it is not theirs."""
+def get_notification(viewer: User, notification_id: int) -> Notification | None:
+    """`viewer`'s own notification, or None (someone else's is as good as missing)."""
     n = db.get(Notification, notification_id)
-    if n is None or n.user_id != user.id:
-        return False
-    if n.read_at is None:
-        n.read_at = utcnow()
-        db.commit()
-    return True
+    if n is None or n.user_id != viewer.id:
+        return None
+    return n
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark one notification read (again is harmless)."""
+    if notification.read_at is None:
+        with unit_of_work():
+            notification.read_at = utcnow()
 
 
 def mark_all_read(user: User) -> None:
-    db.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.commit()
+    with unit_of_work():
+        db.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from portal import domain
 from portal.opinions.services import CONSULTATION_STATUSES, OPINION_TEXT_MAX, WINDOW_STATES
+from portal.text import clean_text
 
 BODY_MAX = 20000
 
@@ -29,8 +30,8 @@ class ConsultationForm(FlaskForm):
 
 
 def _clean_text(value):
-    """Browsers send line breaks as CRLF but count them as one character: store LF, trimmed."""
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+    # Browsers send line breaks as CRLF but count them as one character (maxlength).
+    return clean_text(value) if isinstance(value, str) else value
 
 
 class OpinionForm(FlaskForm):
@@ -57,6 +58,8 @@ class _GetForm(FlaskForm):
 
 
 class ConsultationFilterForm(_GetForm):
+    """The staff list's filters: the one description of them (see `chosen_filters`)."""
+
     subject = SelectField(
         _l("Subject"), choices=domain.choices(domain.CONSULTATION_SUBJECTS, blank=_l("All subjects")),
         validators=[Optional()],

@@ -1,9 +1,15 @@
+"""Consultation pages: members give their opinion; staff write, publish and read consultations.
+
+Views stay thin: guard (`@requires`), load with a getter (None -> 404: a consultation outside
+the viewer's scope does not exist for them), call one service, render or redirect. A refusal
+is shown next to its field, or at the top, with what the person typed kept.
+"""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit import services as audit
-from portal.db import db
+from portal.errors import show_refusal
 from portal.opinions import bp, services
 from portal.opinions.forms import (
     ConsultationFilterForm,
@@ -11,35 +17,31 @@ from portal.opinions.forms import (
     OpinionFilterForm,
     OpinionForm,
 )
-from portal.security import member_required, roles_required
-
-STAFF = ("product", "office", "admin")
-
+from portal.pagination import chosen_filters
+from portal.permissions import requires
 
 # --- members -----------------------------------------------------------------------------
 
 
 @bp.get("/consultations")
-@member_required
+@requires("panel.take_part")
 def member_list():
     lists = services.member_consultations(current_user)
     return render_template("opinions/member_list.html", lists=lists, services=services)
 
 
 @bp.get("/consultations/mine")
-@member_required
+@requires("panel.take_part")
 def my_opinions():
     page = services.my_opinions(current_user)
     return render_template("opinions/my_opinions.html", page=page, services=services)
 
 
 @bp.route("/consultations/<int:consultation_id>", methods=["GET", "POST"])
-@member_required
+@requires("panel.take_part")
 def member_detail(consultation_id: int):
-    consultation = services.member_consultation(consultation_id)
-    if consultation is None:
-        abort(404)
-    opinion = services.member_opinion(consultation, current_user)
+    consultation = services.get_consultation(current_user, consultation_id) or abort(404)
+    opinion = services.get_own_opinion(current_user, consultation)
     form = OpinionForm(obj=opinion)
     refusal = services.refusal(consultation)
     status = 200
@@ -53,8 +55,7 @@ def member_detail(consultation_id: int):
                     consultation, current_user, stance=form.stance.data, text=form.text.data,
                 )
             except services.OpinionRefused as exc:
-                db.rollback()
-                flash(str(exc), "error")
+                show_refusal(form, exc)
                 status = 409
             else:
                 if created:
@@ -82,20 +83,16 @@ def _outcomes(kind, source_id):
 
 
 @bp.get("/staff/consultations")
-@roles_required(*STAFF)
+@requires("consultations.view")
 def staff_list():
     filters = ConsultationFilterForm(request.args)
-    filters.validate()
-    page = services.staff_consultations(
-        subject=filters.subject.data, status=filters.status.data, window=filters.window.data,
-        search=filters.q.data if not filters.q.errors else None,
-    )
+    page = services.staff_consultations(current_user, **chosen_filters(filters))
     return render_template("opinions/staff_list.html", page=page, filters=filters,
                            services=services)
 
 
 @bp.route("/staff/consultations/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@requires("consultations.manage")
 def staff_new():
     form = ConsultationForm()
     if request.method == "POST":
@@ -103,8 +100,7 @@ def staff_new():
             try:
                 consultation = services.create_consultation(current_user, **_fields(form))
             except services.ConsultationError as exc:
-                db.rollback()
-                flash(str(exc), "error")
+                show_refusal(form, exc)
             else:
                 flash(_("The consultation was saved as a draft. Publish it when it is ready."),
                       "success")
@@ -116,17 +112,16 @@ def staff_new():
 
 
 @bp.route("/staff/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@requires("consultations.manage")
 def staff_edit(consultation_id: int):
-    consultation = _staff_consultation(consultation_id)
+    consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     form = ConsultationForm(obj=consultation)
     if request.method == "POST":
         if form.validate_on_submit():
             try:
                 services.update_consultation(consultation, current_user, **_fields(form))
             except services.ConsultationError as exc:
-                db.rollback()
-                flash(str(exc), "error")
+                show_refusal(form, exc)
             else:
                 flash(_("The consultation was saved."), "success")
                 return redirect(url_for("opinions.staff_detail", consultation_id=consultation_id))
@@ -138,13 +133,12 @@ def staff_edit(consultation_id: int):
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/publish")
-@roles_required(*STAFF)
+@requires("consultations.manage")
 def staff_publish(consultation_id: int):
-    consultation = _staff_consultation(consultation_id)
+    consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     try:
         services.publish(consultation, current_user)
     except services.ConsultationError as exc:
-        db.rollback()
         flash(str(exc), "error")
     else:
         flash(_("The consultation is published. Members see it while its window is open."),
@@ -153,13 +147,12 @@ def staff_publish(consultation_id: int):
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/unpublish")
-@roles_required(*STAFF)
+@requires("consultations.manage")
 def staff_unpublish(consultation_id: int):
-    consultation = _staff_consultation(consultation_id)
+    consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     try:
         services.unpublish(consultation, current_user)
     except services.ConsultationError as exc:
-        db.rollback()
         flash(str(exc), "error")
     else:
         flash(_("The consultation is back to draft; members no longer see it."), "success")
@@ -167,25 +160,17 @@ def staff_unpublish(consultation_id: int):
 
 
 @bp.get("/staff/consultations/<int:consultation_id>")
-@roles_required(*STAFF)
+@requires("consultations.view")
 def staff_detail(consultation_id: int):
-    consultation = _staff_consultation(consultation_id)
+    consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     filters = OpinionFilterForm(request.args)
-    filters.validate()
     counts = services.stance_counts(consultation)
-    page = services.consultation_opinions(consultation, stance=filters.stance.data)
+    page = services.consultation_opinions(consultation, **chosen_filters(filters))
     return render_template(
         "opinions/staff_detail.html", consultation=consultation, counts=counts, page=page,
         filters=filters, state=services.window_state(consultation), services=services,
         history=audit.history("consultation", consultation.id),
     )
-
-
-def _staff_consultation(consultation_id: int):
-    consultation = services.get_consultation(consultation_id)
-    if consultation is None:
-        abort(404)
-    return consultation
 
 
 def _fields(form: ConsultationForm) -> dict:

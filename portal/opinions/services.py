@@ -1,26 +1,33 @@
 """Consultations and opinions: the queries the pages show and the changes staff and members make.
 
-Windows are plain dates compared with Shanghai's today: a consultation is open from `opens_on`
-to `closes_on`, both days included.
+Rules:
+- Windows are plain dates compared with Shanghai's today: a consultation is open from
+  `opens_on` to `closes_on`, both days included.
+- Who reaches which consultation is `permissions.consultation_scope`: product teams their own,
+  the service office and administrators all of them; members only published ones. The getter
+  `get_consultation(viewer, id)` answers None for anything else (the view answers 404).
+- Every change runs in one unit of work with its audit entry; refusals are `ConsultationError`
+  (staff) and `OpinionRefused` (members), both `portal.errors.Refused`.
+- A member has one opinion per consultation, changeable while it is open; every save tells
+  the rest of the portal through `signals.submission_received`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal import domain
+from portal import domain, permissions, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
-from portal.db import db
+from portal.db import db, unit_of_work
+from portal.errors import Refused
 from portal.opinions.models import Consultation, Opinion
 from portal.pagination import Page, paginate
-from portal.triage import services as triage
 
 # Where a consultation's window stands today (computed, never stored).
 WINDOW_STATES = {
@@ -28,18 +35,15 @@ WINDOW_STATES = {
     "open": _l("Open"),
     "closed": _l("Closed"),
 }
-CONSULTATION_STATUSES = {
-    "draft": _l("Draft"),
-    "published": _l("Published"),
-}
+CONSULTATION_STATUSES = domain.CONSULTATION_STATUSES
 OPINION_TEXT_MAX = 4000
 
 
-class ConsultationError(Exception):
+class ConsultationError(Refused):
     """A change staff asked for that the rules refuse; the message is translated."""
 
 
-class OpinionRefused(Exception):
+class OpinionRefused(Refused):
     """A member's opinion that cannot be saved now; the message is translated."""
 
 
@@ -95,10 +99,10 @@ class ConsultationRow:
     state: str
 
 
-def staff_consultations(subject: str | None = None, status: str | None = None,
-                        window: str | None = None, search: str | None = None) -> Page:
-    """Consultations with their opinion counts, newest first: one query for the rows and their
-    counts (a grouped subquery joined in), one for the total."""
+def staff_consultations(viewer: User, subject: str | None = None, status: str | None = None,
+                        window: str | None = None, q: str | None = None) -> Page:
+    """The consultations `viewer` reaches with their opinion counts, newest first: one query for
+    the rows and their counts (a grouped subquery joined in), one for the total."""
     counts = (
         select(Opinion.consultation_id, *_stance_count_columns())
         .group_by(Opinion.consultation_id)
@@ -110,17 +114,20 @@ def staff_consultations(subject: str | None = None, status: str | None = None,
         .options(joinedload(Consultation.created_by))
         .order_by(Consultation.opens_on.desc(), Consultation.id.desc())
     )
+    scope = permissions.consultation_scope(viewer)
+    if scope is not None:
+        stmt = stmt.where(scope)
     if subject in domain.CONSULTATION_SUBJECTS:
         stmt = stmt.where(Consultation.subject == subject)
     if status in CONSULTATION_STATUSES:
         stmt = stmt.where(Consultation.status == status)
     if window in WINDOW_STATES:
         stmt = stmt.where(_window_condition(window, today()))
-    search = (search or "").strip()
-    if search:
+    q = (q or "").strip()
+    if q:
         stmt = stmt.where(or_(
-            Consultation.title.icontains(search, autoescape=True),
-            Consultation.body.icontains(search, autoescape=True),
+            Consultation.title.icontains(q, autoescape=True),
+            Consultation.body.icontains(q, autoescape=True),
         ))
     page = paginate(stmt, scalars=False)
     on = today()
@@ -135,11 +142,24 @@ def staff_consultations(subject: str | None = None, status: str | None = None,
     return page
 
 
-def get_consultation(consultation_id: int) -> Consultation | None:
-    return db.scalar(
+def get_consultation(viewer: User, consultation_id: int) -> Consultation | None:
+    """The consultation when `viewer` reaches it, else None.
+
+    Staff reach the consultations in their scope (drafts included); members the published
+    ones only: drafts do not exist for them."""
+    stmt = (
         select(Consultation).options(joinedload(Consultation.created_by))
         .where(Consultation.id == consultation_id)
     )
+    if permissions.can("consultations.view", viewer):
+        scope = permissions.consultation_scope(viewer)
+        if scope is not None:
+            stmt = stmt.where(scope)
+    elif permissions.is_member(viewer):
+        stmt = stmt.where(Consultation.status == "published")
+    else:
+        return None
+    return db.scalar(stmt)
 
 
 def stance_counts(consultation: Consultation) -> StanceCounts:
@@ -162,7 +182,8 @@ def consultation_opinions(consultation: Consultation, stance: str | None = None)
 
 def _check_window(opens_on: date, closes_on: date) -> None:
     if closes_on < opens_on:
-        raise ConsultationError(_("The closing date cannot be before the opening date."))
+        raise ConsultationError(_("The closing date cannot be before the opening date."),
+                                field="closes_on")
 
 
 # What the audit log keeps of a consultation (object type "consultation").
@@ -172,15 +193,15 @@ CONSULTATION_FIELDS = ("subject", "title", "body", "opens_on", "closes_on")
 def create_consultation(author: User, *, subject: str, title: str, body: str,
                         opens_on: date, closes_on: date) -> Consultation:
     _check_window(opens_on, closes_on)
-    consultation = Consultation(
-        subject=subject, title=title.strip(), body=body or "", opens_on=opens_on,
-        closes_on=closes_on, status="draft", created_by_id=author.id,
-    )
-    db.add(consultation)
-    db.flush()
-    audit.record(author, "create", "consultation", consultation.id, None,
-                 audit.snapshot(consultation, (*CONSULTATION_FIELDS, "status")))
-    db.commit()
+    with unit_of_work():
+        consultation = Consultation(
+            subject=subject, title=title.strip(), body=body or "", opens_on=opens_on,
+            closes_on=closes_on, status="draft", created_by_id=author.id,
+        )
+        db.add(consultation)
+        db.flush()
+        audit.record(author, "create", "consultation", consultation.id, None,
+                     audit.snapshot(consultation, (*CONSULTATION_FIELDS, "status")))
     return consultation
 
 
@@ -188,25 +209,25 @@ def update_consultation(consultation: Consultation, actor: User, *, subject: str
                         body: str, opens_on: date, closes_on: date) -> Consultation:
     """Text and window may change at any time, also once published."""
     _check_window(opens_on, closes_on)
-    before = audit.snapshot(consultation, CONSULTATION_FIELDS)
-    consultation.subject = subject
-    consultation.title = title.strip()
-    consultation.body = body or ""
-    consultation.opens_on = opens_on
-    consultation.closes_on = closes_on
-    audit.record(actor, "update", "consultation", consultation.id, before,
-                 audit.snapshot(consultation, CONSULTATION_FIELDS))
-    db.commit()
+    with unit_of_work():
+        before = audit.snapshot(consultation, CONSULTATION_FIELDS)
+        consultation.subject = subject
+        consultation.title = title.strip()
+        consultation.body = body or ""
+        consultation.opens_on = opens_on
+        consultation.closes_on = closes_on
+        audit.record(actor, "update", "consultation", consultation.id, before,
+                     audit.snapshot(consultation, CONSULTATION_FIELDS))
     return consultation
 
 
 def publish(consultation: Consultation, actor: User) -> None:
     if consultation.status != "draft":
         raise ConsultationError(_("This consultation is already published."))
-    audit.record(actor, "consultation.publish", "consultation", consultation.id,
-                 {"status": consultation.status}, {"status": "published"})
-    consultation.status = "published"
-    db.commit()
+    with unit_of_work():
+        audit.record(actor, "consultation.publish", "consultation", consultation.id,
+                     {"status": consultation.status}, {"status": "published"})
+        consultation.status = "published"
 
 
 def has_opinions(consultation: Consultation) -> bool:
@@ -222,27 +243,20 @@ def unpublish(consultation: Consultation, actor: User) -> None:
         raise ConsultationError(
             _("This consultation already has opinions, so it cannot be taken back to draft.")
         )
-    audit.record(actor, "consultation.unpublish", "consultation", consultation.id,
-                 {"status": consultation.status}, {"status": "draft"})
-    consultation.status = "draft"
-    db.commit()
+    with unit_of_work():
+        audit.record(actor, "consultation.unpublish", "consultation", consultation.id,
+                     {"status": consultation.status}, {"status": "draft"})
+        consultation.status = "draft"
 
 
 # --- members -----------------------------------------------------------------------------
 
 
-def member_consultation(consultation_id: int) -> Consultation | None:
-    """A published consultation; drafts do not exist for members."""
-    return db.scalar(
-        select(Consultation)
-        .where(Consultation.id == consultation_id, Consultation.status == "published")
-    )
-
-
-def member_opinion(consultation: Consultation, member: User) -> Opinion | None:
+def get_own_opinion(viewer: User, consultation: Consultation) -> Opinion | None:
+    """The viewer's own opinion on the consultation, if they gave one."""
     return db.scalar(
         select(Opinion)
-        .where(Opinion.consultation_id == consultation.id, Opinion.member_id == member.id)
+        .where(Opinion.consultation_id == consultation.id, Opinion.member_id == viewer.id)
     )
 
 
@@ -315,7 +329,9 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
     """Create the member's one opinion or change it, while the consultation is open.
 
     Returns (opinion, created). Two requests racing to create it both succeed: the loser's
-    insert hits the unique constraint, is rolled back and becomes an update of the winner's row.
+    insert hits the unique constraint, its unit of work is rolled back whole and it is made
+    again as an update of the winner's row. (Call it outside any other unit of work: the
+    retry needs the rollback.)
     """
     if consultation.status != "published":
         raise OpinionRefused(_("This consultation is not open for opinions."))
@@ -323,25 +339,31 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
     if reason:
         raise OpinionRefused(reason)
     if stance not in domain.STANCES:
-        raise OpinionRefused(_("Please choose your stance."))
+        raise OpinionRefused(_("Please choose your stance."), field="stance")
     consultation_id, member_id = consultation.id, member.id
-    opinion = _find_opinion(consultation_id, member_id)
-    created = opinion is None
-    if created:
-        opinion = Opinion(consultation_id=consultation_id, member_id=member_id,
-                          stance=stance, text=text)
-        db.add(opinion)
-        try:
-            triage.record_opinion(opinion)
-            db.commit()
-            return opinion, True
-        except IntegrityError:
-            db.rollback()
+    created = False
+    try:
+        with unit_of_work():
             opinion = _find_opinion(consultation_id, member_id)
-            if opinion is None:  # not a duplicate after all: let the error show
-                raise
-    opinion.stance = stance
-    opinion.text = text
-    triage.record_opinion(opinion)
-    db.commit()
+            created = opinion is None
+            if created:
+                opinion = Opinion(consultation_id=consultation_id, member_id=member_id,
+                                  stance=stance, text=text)
+                db.add(opinion)
+            else:
+                opinion.stance = stance
+                opinion.text = text
+            signals.submission_received.send(opinion)
+        return opinion, created
+    except IntegrityError as exc:
+        if not created:
+            raise
+        duplicate = exc
+    with unit_of_work():
+        opinion = _find_opinion(consultation_id, member_id)
+        if opinion is None:  # not a duplicate after all: let the error show
+            raise duplicate
+        opinion.stance = stance
+        opinion.text = text
+        signals.submission_received.send(opinion)
     return opinion, False

@@ -1,4 +1,7 @@
-"""Trial results pages: the statistics page and the raw responses export."""
+"""Trial results pages: the statistics page and the raw responses export.
+
+Both load the trial through `trials.services.get_trial` (the viewer's scope: 404 outside it);
+the export also needs `results.export` on the trial, and the page links to it only then."""
 from __future__ import annotations
 
 from flask import abort, render_template, request
@@ -8,22 +11,21 @@ from flask_login import current_user
 from portal import charts, domain
 from portal.db import utcnow
 from portal.exports.writers import csv_response, xlsx_response
+from portal.permissions import can, requires
 from portal.results import bp, services
 from portal.results.forms import TextFilterForm
-from portal.security import roles_required
-
-STAFF_VIEW = ("product", "office", "admin")
+from portal.trials.services import get_trial
 
 
 def _trial_or_404(trial_id: int):
-    trial = services.trial(trial_id)
+    trial = get_trial(current_user, trial_id)
     if trial is None:
         abort(404)
     return trial
 
 
 @bp.get("/staff/trials/<int:trial_id>/results")
-@roles_required(*STAFF_VIEW)
+@requires("results.view")
 def trial_results(trial_id: int):
     trial = _trial_or_404(trial_id)
     rows = services.responses(trial)
@@ -41,18 +43,18 @@ def trial_results(trial_id: int):
         "results/trial_results.html", trial=trial, counts=services.counts(trial, len(rows)),
         results=services.question_results(trial, rows), texts=texts, filters=filters,
         has_text_questions=any(q.kind == "text" for q in trial.questions),
-        can_export=services.can_export(current_user, trial), choice_label=services.choice_label,
+        choice_label=services.choice_label,
         unknown=services.UNKNOWN, charts=charts,
     )
 
 
 @bp.get("/staff/trials/<int:trial_id>/results.<fmt>")
-@roles_required(*STAFF_VIEW)
+@requires("results.export")
 def raw_export(trial_id: int, fmt: str):
     if fmt not in services.FORMATS:
         abort(404)
     trial = _trial_or_404(trial_id)
-    if not services.can_export(current_user, trial):
+    if not can("results.export", current_user, trial):
         abort(403)
     rows = services.responses(trial)
     services.record_export(current_user, trial, fmt, len(rows))

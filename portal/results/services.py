@@ -1,26 +1,32 @@
 """Trial results: counts, per-question statistics with segment and district breakdowns, free-text
 answers, and the raw responses export.
 
-Only SUBMITTED evaluations count, with their current answers. Everything is read in a fixed
-number of queries (trial + questions, enrollment counts, evaluations with their members, answers,
-submission ids), then aggregated in Python with the functions of `stats`.
+Only SUBMITTED evaluations count, with their current answers. Each is counted under the segment
+and district RECORDED on its submission (its row in the triage inbox, copied from the member's
+profile when they first submitted), not under the member's profile today: a member who moves
+district later does not move their past answers. Evaluations without an inbox row (older data)
+fall back to the member's profile.
+
+Staff reach the results of the trials in their scope (`trials.services.get_trial`); exporting
+the raw responses is `results.export` on the trial. Everything is read in a fixed number of
+queries (trial + questions, enrollment counts, evaluations with their submissions, answers), then
+aggregated in Python with the functions of `stats`.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Mapping
+from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import case, func, select
 
 from portal import domain
 from portal.accounts.models import User
 from portal.audit.services import record
-from portal.db import db
+from portal.db import db, unit_of_work
 from portal.exports.writers import Column
 from portal.results import stats
 from portal.triage.models import Submission
@@ -32,25 +38,12 @@ SCALES = {"rating": stats.RATING_SCALE, "nps": stats.NPS_SCALE}
 CHOICE_KINDS = ("single", "multiple", "yesno")
 
 
-def trial(trial_id: int) -> Trial | None:
-    return db.scalar(
-        select(Trial).where(Trial.id == trial_id).options(selectinload(Trial.questions))
-    )
-
-
-def can_export(user, trial_: Trial) -> bool:
-    """Office and admin export any trial; product teams the trials they created."""
-    if user.role in ("office", "admin"):
-        return True
-    return user.role == "product" and trial_.created_by_id == user.id
-
-
 # --- loading --------------------------------------------------------------------------------------
 
 @dataclass
 class Response:
-    """One submitted evaluation with its member's segment and district and its answers
-    ({question id: value}; value a number, a text, or a list of choices)."""
+    """One submitted evaluation with the segment and district recorded when it was submitted
+    and its answers ({question id: value}; value a number, a text, or a list of choices)."""
 
     evaluation_id: int
     segment: str
@@ -71,22 +64,35 @@ def _answer_value(kind: str, number: int | None, text: str | None, choices: list
     return text if text else None
 
 
+def _recorded(submission_column, member_column):
+    """The value recorded on the submission; the member's own only when there is no submission
+    row (a submission that recorded nothing stays "not given")."""
+    return case((Submission.id.is_(None), member_column), else_=submission_column)
+
+
 def responses(trial_: Trial) -> list[Response]:
-    """The trial's submitted evaluations, oldest first, with answers: three queries."""
-    kinds = {q.id: q.kind for q in trial_.questions}
+    """The trial's submitted evaluations, oldest first, with answers: two queries."""
     rows = db.execute(
-        select(Evaluation.id, User.segment, User.district, Evaluation.submitted_at,
-               Evaluation.version)
+        select(Evaluation.id, _recorded(Submission.segment, User.segment).label("segment"),
+               _recorded(Submission.district, User.district).label("district"),
+               Evaluation.submitted_at, Evaluation.version, Submission.id.label("submission_id"))
         .join(User, User.id == Evaluation.member_id)
+        .outerjoin(Submission, Submission.evaluation_id == Evaluation.id)
         .where(Evaluation.trial_id == trial_.id, Evaluation.status == "submitted")
         .order_by(Evaluation.submitted_at, Evaluation.id)
     ).all()
     by_id = {
-        r.id: Response(r.id, r.segment or UNKNOWN, r.district or UNKNOWN, r.submitted_at, r.version)
+        r.id: Response(r.id, r.segment or UNKNOWN, r.district or UNKNOWN, r.submitted_at, r.version,
+                       submission_id=r.submission_id)
         for r in rows
     }
-    if not by_id:
-        return []
+    if by_id:
+        _add_answers(trial_, by_id)
+    return list(by_id.values())
+
+
+def _add_answers(trial_: Trial, by_id: dict[int, Response]) -> None:
+    kinds = {q.id: q.kind for q in trial_.questions}
     answers = db.execute(
         select(Answer.evaluation_id, Answer.question_id, Answer.number, Answer.text, Answer.choices)
         .join(Evaluation, Evaluation.id == Answer.evaluation_id)
@@ -100,14 +106,6 @@ def responses(trial_: Trial) -> list[Response]:
         value = _answer_value(kind, a.number, a.text, a.choices)
         if value is not None:
             response.answers[a.question_id] = value
-    submissions = db.execute(
-        select(Submission.evaluation_id, Submission.id).where(Submission.trial_id == trial_.id,
-                                                              Submission.evaluation_id.is_not(None))
-    ).all()
-    for evaluation_id, submission_id in submissions:
-        if evaluation_id in by_id:
-            by_id[evaluation_id].submission_id = submission_id
-    return list(by_id.values())
 
 
 def counts(trial_: Trial, evaluated: int) -> dict[str, Any]:
@@ -276,6 +274,6 @@ def export_rows(rows: list[Response]) -> Iterator[Response]:
 
 def record_export(actor, trial_: Trial, fmt: str, rows: int) -> None:
     """The audit entry of a raw responses export, committed before the file is sent."""
-    record(actor, "export", "export", None, None,
-           {"list": "trial_responses", "trial_id": trial_.id, "format": fmt, "rows": rows})
-    db.commit()
+    with unit_of_work():
+        record(actor, "export", "export", None, None,
+               {"list": "trial_responses", "trial_id": trial_.id, "format": fmt, "rows": rows})

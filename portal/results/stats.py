@@ -6,8 +6,8 @@ dividing by zero.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 RATING_SCALE = tuple(range(1, 6))
 NPS_SCALE = tuple(range(0, 11))

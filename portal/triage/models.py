@@ -3,8 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, SmallInteger, String,
-    Table, Text,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,8 +35,9 @@ class Submission(Base):
     service office works from one inbox: the filter columns are copied here from the source row
     and indexed, and the triage state (status, assignee, duplicate, tags) lives here only.
 
-    The source rows keep a copy of the status (`triage_status` / `status`) that member pages
-    read; `portal.triage.services.set_status` is the one place that changes both.
+    The source rows keep a copy of the triage status (`triage_status` / `status`) for the staff
+    lists that filter on it; `portal.triage.services.set_status` is the one place that changes
+    both. What members see is derived from this row and its items (`services.member_statuses`).
     """
 
     __tablename__ = "submissions"
@@ -82,7 +92,7 @@ class Submission(Base):
     member: Mapped[User] = relationship(foreign_keys=[member_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     duplicate_of: Mapped[Submission | None] = relationship(remote_side=[id])
-    items: Mapped[list["ImprovementItem"]] = relationship(  # noqa: F821
+    items: Mapped[list[ImprovementItem]] = relationship(  # noqa: F821
         secondary=submission_items, back_populates="submissions",
         order_by="ImprovementItem.id",
     )

@@ -1,17 +1,24 @@
-"""The triage inbox: staff read every member submission in one list and work it."""
+"""The triage inbox: staff read every member submission they reach in one list and work it.
+
+Views load (scoped getters: a submission out of reach is a 404), check (`@requires`), call one
+service and render or redirect. A refusal keeps the person's input; a conflict answers 409 with
+the current values next to their input."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
-from portal.db import db
-from portal.security import staff_required
+from portal.audit import history
+from portal.errors import Conflict, show_refusal
+from portal.gaps.models import ServiceGapReport
+from portal.improvements import services as improvements
+from portal.opinions.models import Opinion
+from portal.permissions import requires
 from portal.triage import bp, services
 from portal.triage.forms import InboxFilterForm, LinkForm, NoteForm, TriageForm
-
-EXPORT_ROLES = ("office", "admin")
+from portal.trials.models import Evaluation
+from portal.urls import safe_next
 
 
 def _per_page() -> int:
@@ -22,18 +29,16 @@ def _per_page() -> int:
 
 
 @bp.get("/staff/inbox")
-@staff_required
+@requires("inbox.view")
 def inbox():
     filters = services.InboxFilters.from_args(request.args)
-    staff = services.staff_users()
+    staff = improvements.staff_users()
     filter_form = InboxFilterForm(request.args, trials=services.trials_for(current_user), staff=staff)
     page = services.inbox_page(current_user, filters, request.args.get("cursor"), _per_page())
-    exports = current_user.role in EXPORT_ROLES and "exports.submissions" in current_app.view_functions
     keep = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template(
         "triage/inbox.html", page=page, filter_form=filter_form, filters=filters, keep=keep,
-        exports=exports, staff=staff, bulk_statuses=services.BULK_STATUSES,
-        open_items=services.open_items(),
+        staff=staff, bulk_statuses=services.BULK_STATUSES, open_items=services.open_items(),
     )
 
 
@@ -46,72 +51,67 @@ def _submission(submission_id: int):
 
 def _detail_page(submission, form=None, note_form=None, link_form=None, status=200,
                  current=None):
-    staff = services.staff_users()
+    staff = improvements.staff_users()
     if form is None:
         form = TriageForm(formdata=None)
         form.fill(submission)
     form.set_choices(submission, staff)
     link_form = link_form or LinkForm(formdata=None)
     link_form.set_choices([i for i in services.open_items() if i not in submission.items])
-    item_new = "improvements.item_new" in current_app.view_functions
-    item_detail = "improvements.item_detail" in current_app.view_functions
     return render_template(
         "triage/detail.html", submission=submission, form=form,
         note_form=note_form or NoteForm(formdata=None), link_form=link_form,
         source=services.source_of(current_user, submission),
-        timeline=services.timeline(submission), current=current, item_new=item_new,
-        item_detail=item_detail,
-        can_see_photos=current_user.role in services.ALL_ROLES,
+        history=history("submission", submission.id, limit=None), current=current,
     ), status
 
 
+
+
 @bp.get("/staff/inbox/<int:submission_id>")
-@staff_required
+@requires("inbox.view")
 def detail(submission_id: int):
     return _detail_page(_submission(submission_id))
 
 
 @bp.post("/staff/inbox/<int:submission_id>")
-@staff_required
+@requires("inbox.triage")
 def save(submission_id: int):
     submission = _submission(submission_id)
     form = TriageForm()
-    form.set_choices(submission, services.staff_users())
+    form.set_choices(submission, improvements.staff_users())
     if form.version_number() != submission.version:
-        return _conflict(submission, form)
+        return _conflict(submission_id, form)
     if not form.validate():
         flash(_("The triage was not saved. Please correct the marked fields."), "error")
         return _detail_page(submission, form=form, status=422)
     try:
-        tags = services.parse_tags(form.tags.data)
         changed = services.update_triage(
             current_user, submission, version=form.version_number(),
             assignee_id=form.assignee(), status=form.status.data,
             no_action_reason=form.no_action_reason.data, duplicate_of_id=form.duplicate_of_id.data,
-            tags=tags,
+            tags=services.parse_tags(form.tags.data),
         )
-    except services.Conflict:
-        return _conflict(services.get_submission(current_user, submission_id) or abort(404), form)
+    except Conflict:
+        return _conflict(submission_id, form)
     except services.TriageRefused as exc:
-        db.rollback()
-        flash(str(exc), "error")
+        show_refusal(form, exc, _("The triage was not saved. Please correct the marked fields."))
         return _detail_page(_submission(submission_id), form=form, status=422)
     flash(_("The triage was saved.") if changed else _("Nothing was changed."), "success")
     return redirect(url_for("triage.detail", submission_id=submission_id))
 
 
-def _conflict(submission, form):
-    """Someone saved in between: keep the person's input, show the current values, and let
-    the next save start from the current version."""
-    db.rollback()
-    submission = services.get_submission(current_user, submission.id) or abort(404)
-    flash(str(services.CONFLICT_MESSAGE), "error")
-    form.version.data = str(submission.version)
-    return _detail_page(submission, form=form, status=409, current=submission)
+def _conflict(submission_id: int, form):
+    """Someone saved in between: the Conflict message, the person's input kept, the current
+    values shown, and the next save starting from the current version (409)."""
+    current = _submission(submission_id)
+    flash(str(Conflict()), "error")
+    form.version.data = str(current.version)
+    return _detail_page(current, form=form, status=409, current=current)
 
 
 @bp.post("/staff/inbox/<int:submission_id>/notes")
-@staff_required
+@requires("inbox.triage")
 def add_note(submission_id: int):
     submission = _submission(submission_id)
     note_form = NoteForm()
@@ -121,14 +121,14 @@ def add_note(submission_id: int):
     try:
         services.add_note(current_user, submission, note_form.text.data)
     except services.TriageRefused as exc:
-        flash(str(exc), "error")
+        show_refusal(note_form, exc, _("The note was not added. Please correct the marked fields."))
         return _detail_page(_submission(submission_id), note_form=note_form, status=422)
     flash(_("The note was added."), "success")
     return redirect(url_for("triage.detail", submission_id=submission_id) + "#notes")
 
 
 @bp.post("/staff/inbox/<int:submission_id>/items")
-@staff_required
+@requires("inbox.triage")
 def link(submission_id: int):
     submission = _submission(submission_id)
     link_form = LinkForm()
@@ -139,7 +139,6 @@ def link(submission_id: int):
     try:
         item = services.link_item(current_user, submission, link_form.item_id())
     except services.TriageRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _detail_page(_submission(submission_id), link_form=link_form, status=422)
     flash(_("The submission was linked to item #%(id)s.", id=item.id), "success")
@@ -147,13 +146,12 @@ def link(submission_id: int):
 
 
 @bp.post("/staff/inbox/<int:submission_id>/items/<int:item_id>/unlink")
-@staff_required
+@requires("inbox.triage")
 def unlink(submission_id: int, item_id: int):
     submission = _submission(submission_id)
     try:
         services.unlink_item(current_user, submission, item_id)
     except services.TriageRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
     else:
         flash(_("The link to item #%(id)s was removed.", id=item_id), "success")
@@ -161,30 +159,28 @@ def unlink(submission_id: int, item_id: int):
 
 
 def _back_to_inbox():
-    target = request.form.get("next", "")
-    if not target.startswith("/staff/inbox") or "//" in target or "\\" in target:
-        target = url_for("triage.inbox")
-    return redirect(target)
+    inbox = url_for("triage.inbox")
+    target = safe_next(request.form.get("next", ""), inbox)
+    # Only back to the inbox (with its filters), never elsewhere on the site.
+    return redirect(target if target.startswith(inbox) else inbox)
+
+
+def _number(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() and len(value) <= 12 else None
 
 
 @bp.post("/staff/inbox/bulk")
-@staff_required
+@requires("inbox.triage")
 def bulk():
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) <= 12]
-    action = request.form.get("action", "")
-
-    def number(name):
-        value = request.form.get(name, "").strip()
-        return int(value) if value.isdigit() and len(value) <= 12 else None
-
     try:
         result = services.bulk(
-            current_user, ids, action, assignee_id=number("assignee_id"),
+            current_user, ids, request.form.get("action", ""), assignee_id=_number("assignee_id"),
             status=request.form.get("status") or None, reason=request.form.get("reason"),
-            tag=request.form.get("tag"), item_id=number("item_id"),
+            tag=request.form.get("tag"), item_id=_number("item_id"),
         )
-    except services.TriageRefused as exc:
-        db.rollback()
+    except services.TriageRefused as exc:  # a Conflict too: nothing was changed
         flash(str(exc), "error")
         return _back_to_inbox()
     message = ngettext("%(num)s submission changed.", "%(num)s submissions changed.", result.changed)
@@ -196,3 +192,21 @@ def bulk():
                                   "%(num)s could not be found and were left alone.", result.ignored)
     flash(message, "success")
     return _back_to_inbox()
+
+
+# --- what members see ------------------------------------------------------------------------
+
+_SOURCE_KINDS = ((ServiceGapReport, "gap_report"), (Opinion, "opinion"), (Evaluation, "evaluation"))
+
+
+@bp.app_template_global()
+def member_status(source) -> str:
+    """What the member sees of the submission of `source` (their gap report, opinion or
+    evaluation): a code of `domain.MEMBER_SUBMISSION_STATUSES`. One query per member and page,
+    whatever the number of rows shown."""
+    kind = next((k for cls, k in _SOURCE_KINDS if isinstance(source, cls)), None)
+    cache = g.setdefault("_member_statuses", {})
+    if source.member_id not in cache:
+        cache[source.member_id] = services.member_statuses(source.member_id)
+    copy = getattr(source, "triage_status", None) or getattr(source, "status", None)
+    return cache[source.member_id].get((kind, source.id), copy)

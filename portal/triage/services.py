@@ -1,42 +1,50 @@
 """The triage inbox: one Submission per member submission, and what staff do with it.
 
 Rules:
-- `record_evaluation` / `record_gap_report` / `record_opinion` create or refresh the Submission
-  of a source row inside the caller's transaction (no commit). A re-submitted evaluation or an
-  edited opinion refreshes the copied content (title, description, low score) and keeps the
-  triage state (status, assignee, tags, notes, links).
-- Office and admin see every submission; product staff see only the evaluations of trials and
-  the opinions of consultations they created (never gap reports); members see nothing.
+- The inbox is fed by `signals.submission_received` (see receivers.py): `record_evaluation` /
+  `record_gap_report` / `record_opinion` create or refresh the Submission of a source row inside
+  the sender's unit of work. A re-submitted evaluation or an edited opinion refreshes the copied
+  content (title, description, low score) and keeps the triage state (status, assignee, tags,
+  notes, links).
+- Who reaches which submissions is `permissions.submission_scope`: lists add its condition and
+  `get_submission` answers None for a submission out of the viewer's scope (the page is a 404).
 - The inbox pages by keyset on (submitted_at, id), newest first, never with OFFSET, in a fixed
   number of queries whatever the page size.
 - A triage save names the version it was rendered with: when someone saved in between, the save
-  is refused (`Conflict`) and nothing is written.
-- Every staff action adds an audit entry in the same transaction.
+  is refused (`portal.errors.Conflict`) and nothing is written. Every change runs in one unit of
+  work; every staff action adds its audit entry in it.
+- What a member sees of their submission is `domain.member_status` of its triage status and the
+  statuses of its linked items, read here (`member_statuses`) from the submission itself: there
+  is no copy to go stale. The status copy on the source row (`set_status`) is the triage status,
+  for the staff lists that filter on it.
+- An improvement item made from a submission is created and linked in one unit of work
+  (`create_item_from`): triage builds on improvements, never the other way round.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from portal import domain
+from portal import domain, permissions
 from portal.accounts.models import User
 from portal.audit import services as audit
-from portal.audit.models import AuditEntry
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Conflict, Refused
 from portal.gaps.models import ServiceGapReport
+from portal.improvements import services as improvements
 from portal.improvements.models import ImprovementItem
+from portal.notifications import services as notices
 from portal.opinions.models import Consultation, Opinion
-from portal.triage.models import InternalNote, Submission
+from portal.text import clean_text
+from portal.triage.models import InternalNote, Submission, submission_items
 from portal.trials.models import Evaluation, EvaluationVersion, Trial
 
 PER_PAGE = 25
@@ -47,48 +55,22 @@ REASON_MAX = 1000
 TAGS_MAX = 10
 TAG_LENGTH_MAX = 30
 TITLE_MAX = 300
-# Roles that see every submission; product staff see a scoped part.
-ALL_ROLES = ("office", "admin")
 # Statuses a bulk action may set.
 BULK_STATUSES = ("in_review", "no_action")
 # The fields a triage save may change, as recorded in the audit log.
 TRIAGE_FIELDS = ("assignee_id", "status", "no_action_reason", "duplicate_of_id", "tags")
 
-FIELD_LABELS = {
-    "assignee_id": _l("Assignee"),
-    "status": _l("Status"),
-    "no_action_reason": _l("Reason for no action"),
-    "duplicate_of_id": _l("Duplicate of"),
-    "tags": _l("Tags"),
-    "items": _l("Improvement items"),
-    "note": _l("Internal note"),
-}
 
-
-class TriageRefused(Exception):
-    """The change cannot be made; str(exc) says why, in the viewer's language."""
-
-
-class Conflict(TriageRefused):
-    """Someone else saved the submission since it was shown: nothing was saved."""
-
-
-CONFLICT_MESSAGE = _l(
-    "Someone else changed this submission while you were editing. Your changes were not saved: "
-    "review the current values below and save again."
-)
+class TriageRefused(Refused):
+    """The triage change cannot be made; str(exc) says why, in the viewer's language."""
 
 
 # ---------------------------------------------------------------------------------------------
-# Feeding the inbox (called by the member-side services, before their commit)
+# Feeding the inbox (the receivers of submission_received, in the sender's unit of work)
 
 
 def _find(column, value) -> Submission | None:
     return db.scalar(select(Submission).where(column == value))
-
-
-def _member(member_id: int) -> User | None:
-    return db.get(User, member_id)
 
 
 def _clip(text: str | None, limit: int) -> str:
@@ -96,78 +78,63 @@ def _clip(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _new_submission(kind: str, member_id: int, member: User | None, **fields) -> Submission:
-    submission = Submission(
-        kind=kind, member_id=member_id, segment=member.segment if member else None,
-        status="new", tags=[], **fields,
-    )
+def _record(kind: str, column, source_id: int, member_id: int, content: dict[str, Any],
+            on_create: dict[str, Any]) -> Submission:
+    """Refresh the copied content of the source's submission, or create it (status 'new') with
+    `on_create` too (which source row it is, and what is fixed once it arrived)."""
+    submission = _find(column, source_id)
+    if submission is not None:
+        for name, value in content.items():
+            setattr(submission, name, value)
+        return submission
+    member = db.get(User, member_id)
+    values = dict(kind=kind, member_id=member_id, segment=member.segment if member else None,
+                  district=member.district if member else None, status="new", tags=[])
+    submission = Submission(**{**values, **on_create, **content})
     db.add(submission)
     return submission
 
 
-def evaluation_text(answers: Mapping[str, Any]) -> str:
-    """The free-text answers of a frozen evaluation, in the questionnaire's order."""
-    entries = sorted(answers.items(), key=lambda item: (item[1].get("position", 0), int(item[0])))
-    return "\n\n".join(
-        entry["text"] for _qid, entry in entries
-        if entry.get("kind") == "text" and entry.get("text")
-    )
+def _latest_answers(evaluation_id: int) -> Mapping[str, Any]:
+    return db.scalar(
+        select(EvaluationVersion.answers)
+        .where(EvaluationVersion.evaluation_id == evaluation_id)
+        .order_by(EvaluationVersion.version.desc()).limit(1)
+    ) or {}
 
 
 def record_evaluation(evaluation: Evaluation, answers: Mapping[str, Any] | None = None) -> Submission:
     """Create or refresh the submission of a submitted evaluation. `answers` is the frozen copy
     just submitted; without it the latest submitted version is read."""
-    from portal.trials.evaluation_services import is_low_score
-
     if evaluation.id is None:
         db.flush()
     if answers is None:
-        answers = db.scalar(
-            select(EvaluationVersion.answers)
-            .where(EvaluationVersion.evaluation_id == evaluation.id)
-            .order_by(EvaluationVersion.version.desc()).limit(1)
-        ) or {}
+        answers = _latest_answers(evaluation.id)
     trial = db.get(Trial, evaluation.trial_id)
-    member = _member(evaluation.member_id)
     content = dict(
         title=_clip(trial.title if trial else "", TITLE_MAX),
-        description=evaluation_text(answers),
-        low_score=is_low_score(answers),
+        description=domain.evaluation_text(answers),
+        low_score=domain.is_low_score(answers),
         submitted_at=evaluation.submitted_at or utcnow(),
     )
-    submission = _find(Submission.evaluation_id, evaluation.id)
-    if submission is None:
-        submission = _new_submission(
-            "evaluation", evaluation.member_id, member, evaluation_id=evaluation.id, trial_id=evaluation.trial_id,
-            district=member.district if member else None, **content,
-        )
+    submission = _record("evaluation", Submission.evaluation_id, evaluation.id, evaluation.member_id,
+                         content, dict(evaluation_id=evaluation.id, trial_id=evaluation.trial_id))
+    if submission.id is None:  # just created
         evaluation.triage_status = "new"
-    else:
-        for name, value in content.items():
-            setattr(submission, name, value)
     return submission
 
 
 def record_gap_report(report: ServiceGapReport) -> Submission:
-    """Create or refresh the submission of a service-gap report."""
+    """Create or refresh the submission of a service-gap report (the place is the report's)."""
     if report.id is None:
         db.flush()
-    member = _member(report.member_id)
     content = dict(
         title=_clip(report.title, TITLE_MAX), description=report.description or "",
         district=report.district, channel=report.channel, commitment=report.commitment,
         severity=report.severity,
     )
-    submission = _find(Submission.gap_report_id, report.id)
-    if submission is None:
-        submission = _new_submission(
-            "gap_report", report.member_id, member, gap_report_id=report.id,
-            submitted_at=report.created_at or utcnow(), **content,
-        )
-    else:
-        for name, value in content.items():
-            setattr(submission, name, value)
-    return submission
+    return _record("gap_report", Submission.gap_report_id, report.id, report.member_id, content,
+                   dict(gap_report_id=report.id, submitted_at=report.created_at or utcnow()))
 
 
 def record_opinion(opinion: Opinion) -> Submission:
@@ -175,49 +142,21 @@ def record_opinion(opinion: Opinion) -> Submission:
     if opinion.id is None:
         db.flush()
     consultation = db.get(Consultation, opinion.consultation_id)
-    member = _member(opinion.member_id)
     content = dict(
         title=_clip(consultation.title if consultation else "", TITLE_MAX),
         description=opinion.text or "",
     )
-    submission = _find(Submission.opinion_id, opinion.id)
-    if submission is None:
-        submission = _new_submission(
-            "opinion", opinion.member_id, member, opinion_id=opinion.id, consultation_id=opinion.consultation_id,
-            district=member.district if member else None,
-            submitted_at=opinion.created_at or utcnow(), **content,
-        )
-    else:
-        for name, value in content.items():
-            setattr(submission, name, value)
-    return submission
+    return _record("opinion", Submission.opinion_id, opinion.id, opinion.member_id, content,
+                   dict(opinion_id=opinion.id, consultation_id=opinion.consultation_id,
+                        submitted_at=opinion.created_at or utcnow()))
 
 
 # ---------------------------------------------------------------------------------------------
-# Who sees what
-
-
-def can_triage(user) -> bool:
-    return getattr(user, "role", None) in domain.STAFF_ROLES
-
-
-def visible_condition(viewer):
-    """The WHERE condition of the submissions `viewer` may see."""
-    role = getattr(viewer, "role", None)
-    if role in ALL_ROLES:
-        return None
-    if role == "product":
-        own_trials = select(Trial.id).where(Trial.created_by_id == viewer.id)
-        own_consultations = select(Consultation.id).where(Consultation.created_by_id == viewer.id)
-        return or_(
-            and_(Submission.kind == "evaluation", Submission.trial_id.in_(own_trials)),
-            and_(Submission.kind == "opinion", Submission.consultation_id.in_(own_consultations)),
-        )
-    return false()
+# Who reaches what
 
 
 def _scoped(stmt: Select, viewer) -> Select:
-    condition = visible_condition(viewer)
+    condition = permissions.submission_scope(viewer)
     return stmt if condition is None else stmt.where(condition)
 
 
@@ -265,7 +204,7 @@ class InboxFilters:
                  "assignee_id", "severity", "date_from", "date_to", "q")
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> "InboxFilters":
+    def from_args(cls, args: Mapping[str, str]) -> InboxFilters:
         severity = _vocab_value(args.get("severity"), domain.SEVERITIES)
         q = (args.get("q") or "").replace("\x00", "").strip()[:SEARCH_MAX]
         return cls(
@@ -303,10 +242,10 @@ class InboxFilters:
         elif self.assignee_id is not None:
             stmt = stmt.where(Submission.assignee_id == self.assignee_id)
         if self.date_from is not None:
-            stmt = stmt.where(Submission.submitted_at >= _shanghai_midnight(self.date_from))
+            stmt = stmt.where(Submission.submitted_at >= domain.shanghai_midnight(self.date_from))
         if self.date_to is not None:
             stmt = stmt.where(
-                Submission.submitted_at < _shanghai_midnight(self.date_to + timedelta(days=1))
+                Submission.submitted_at < domain.shanghai_midnight(self.date_to + timedelta(days=1))
             )
         if self.q:
             stmt = stmt.where(or_(
@@ -314,10 +253,6 @@ class InboxFilters:
                 Submission.description.icontains(self.q, autoescape=True),
             ))
         return stmt
-
-
-def _shanghai_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=domain.SHANGHAI).astimezone(timezone.utc)
 
 
 def inbox_query(viewer, filters: InboxFilters | None = None) -> Select:
@@ -329,12 +264,12 @@ def inbox_query(viewer, filters: InboxFilters | None = None) -> Select:
     return stmt.order_by(Submission.submitted_at.desc(), Submission.id.desc())
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def encode_cursor(direction: str, submission: Submission) -> str:
     """A cursor naming a row's (submitted_at, id): 'o' pages to older rows, 'n' to newer."""
-    moment = submission.submitted_at.astimezone(timezone.utc)
+    moment = submission.submitted_at.astimezone(UTC)
     micros = (moment - _EPOCH) // timedelta(microseconds=1)
     raw = f"{direction}:{micros}:{submission.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -408,19 +343,12 @@ def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
     )
 
 
-def staff_users() -> list[User]:
-    """Active staff, the people a submission may be assigned to."""
-    return list(db.scalars(
-        select(User).where(User.role.in_(domain.STAFF_ROLES), User.status == "active")
-        .order_by(User.name, User.id)
-    ))
-
-
 def trials_for(viewer) -> list[Trial]:
     """The trials the viewer may filter by."""
     stmt = select(Trial).where(Trial.status != "draft").order_by(Trial.created_at.desc(), Trial.id.desc())
-    if getattr(viewer, "role", None) not in ALL_ROLES:
-        stmt = stmt.where(Trial.created_by_id == viewer.id)
+    scope = permissions.trial_scope(viewer)
+    if scope is not None:
+        stmt = stmt.where(scope)
     return list(db.scalars(stmt.limit(500)))
 
 
@@ -428,8 +356,10 @@ def trials_for(viewer) -> list[Trial]:
 # One submission
 
 
-def get_submission(viewer, submission_id: int) -> Submission | None:
-    """The submission with what its page shows, when `viewer` may see it; else None."""
+def get_submission(viewer, submission_id: int | None) -> Submission | None:
+    """The submission with what its page shows, when `viewer` may reach it; else None."""
+    if submission_id is None:
+        return None
     stmt = select(Submission).where(Submission.id == submission_id).options(
         joinedload(Submission.member), joinedload(Submission.assignee),
         joinedload(Submission.duplicate_of),
@@ -476,18 +406,47 @@ def parse_tags(raw: str | None) -> list[str]:
             continue
         if len(tag) > TAG_LENGTH_MAX:
             raise TriageRefused(
-                _("A tag may have at most %(max)s characters.", max=TAG_LENGTH_MAX)
+                _("A tag may have at most %(max)s characters.", max=TAG_LENGTH_MAX), "tags"
             )
         if tag.casefold() not in seen:
             seen.add(tag.casefold())
             tags.append(tag)
     if len(tags) > TAGS_MAX:
-        raise TriageRefused(_("Please use at most %(max)s tags.", max=TAGS_MAX))
+        raise TriageRefused(_("Please use at most %(max)s tags.", max=TAGS_MAX), "tags")
     return tags
 
 
+# ---------------------------------------------------------------------------------------------
+# What members see
+
+
+def member_statuses(member_id: int) -> dict[tuple[str, int], str]:
+    """What the member sees of each of their submissions, by (kind, source row id): the rule is
+    `domain.member_status`, over the submission's status and its linked items' (one query)."""
+    rows = db.execute(
+        select(Submission.id, Submission.kind, Submission.gap_report_id, Submission.opinion_id,
+               Submission.evaluation_id, Submission.status, ImprovementItem.status)
+        .outerjoin(submission_items, submission_items.c.submission_id == Submission.id)
+        .outerjoin(ImprovementItem, and_(
+            ImprovementItem.id == submission_items.c.item_id,
+            ImprovementItem.status.in_(domain.ITEM_OUTCOME_STATUSES),
+        ))
+        .where(Submission.member_id == member_id)
+    ).all()
+    found: dict[tuple[str, int], tuple[str, set[str]]] = {}
+    for _id, kind, gap_id, opinion_id, evaluation_id, status, item_status in rows:
+        key = (kind, gap_id or opinion_id or evaluation_id)
+        found.setdefault(key, (status, set()))[1].add(item_status)
+    return {key: domain.member_status(status, outcomes) for key, (status, outcomes) in found.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Triage changes
+
+
 def _source_status(submission: Submission, status: str) -> None:
-    """The copy of the status member pages read, kept on the source row."""
+    """The copy of the triage status kept on the source row, for the staff lists of reports,
+    opinions and evaluations."""
     if submission.gap_report_id:
         report = db.get(ServiceGapReport, submission.gap_report_id)
         if report is not None:
@@ -503,7 +462,8 @@ def _source_status(submission: Submission, status: str) -> None:
 
 
 def set_status(submission: Submission, status: str) -> None:
-    """Change the status on the submission and on its source row (no checks, no commit)."""
+    """Change the status on the submission and on its source row (no checks; in the caller's
+    unit of work)."""
     submission.status = status
     if status != "no_action":
         submission.no_action_reason = None
@@ -514,58 +474,47 @@ def set_status(submission: Submission, status: str) -> None:
 
 def _check_move(submission: Submission, status: str) -> None:
     if status not in domain.SUBMISSION_STATUSES:
-        raise TriageRefused(_("This status is not allowed."))
+        raise TriageRefused(_("This status is not allowed."), "status")
     if status != submission.status and status not in domain.SUBMISSION_TRANSITIONS.get(submission.status, ()):
         raise TriageRefused(_("A submission cannot move from “%(old)s” to “%(new)s”.",
                               old=domain.SUBMISSION_STATUSES[submission.status],
-                              new=domain.SUBMISSION_STATUSES[status]))
+                              new=domain.SUBMISSION_STATUSES[status]), "status")
     if status == "linked" and status != submission.status and not submission.items:
-        raise TriageRefused(_("Link an improvement item to mark the submission as linked."))
+        raise TriageRefused(_("Link an improvement item to mark the submission as linked."), "status")
 
 
 def _check_assignee(assignee_id: int | None) -> None:
     if assignee_id is None:
         return
     user = db.get(User, assignee_id)
-    if user is None or user.role not in domain.STAFF_ROLES or user.status != "active":
-        raise TriageRefused(_("Please choose a staff member to assign."))
+    if user is None or not permissions.is_staff(user) or user.status != "active":
+        raise TriageRefused(_("Please choose a staff member to assign."), "assignee_id")
+
+
+def _check_reason(status: str | None, reason: str) -> None:
+    if status == "no_action" and not reason:
+        raise TriageRefused(_("Please give the reason why no action is taken."), "no_action_reason")
+    if len(reason) > REASON_MAX:
+        raise TriageRefused(_("Please keep the reason to at most %(max)s characters.", max=REASON_MAX),
+                            "no_action_reason")
 
 
 def _check_original(viewer, submission: Submission, original_id: int | None) -> None:
     if original_id is None:
-        raise TriageRefused(_("Please give the number of the original submission."))
+        raise TriageRefused(_("Please give the number of the original submission."), "duplicate_of_id")
     if original_id == submission.id:
-        raise TriageRefused(_("A submission cannot be a duplicate of itself."))
+        raise TriageRefused(_("A submission cannot be a duplicate of itself."), "duplicate_of_id")
     if not visible_ids(viewer, [original_id]):
-        raise TriageRefused(_("There is no submission number %(id)s.", id=original_id))
+        raise TriageRefused(_("There is no submission number %(id)s.", id=original_id), "duplicate_of_id")
     # Follow the original's own chain: reaching this submission would make a cycle.
     seen = {submission.id}
     current: int | None = original_id
     while current is not None:
         if current in seen:
             raise TriageRefused(_("Submission %(id)s is already a duplicate of this one: "
-                                  "choose another original.", id=original_id))
+                                  "choose another original.", id=original_id), "duplicate_of_id")
         seen.add(current)
         current = db.scalar(select(Submission.duplicate_of_id).where(Submission.id == current))
-
-
-def _commit() -> None:
-    with conflicts():
-        db.commit()
-
-
-@contextmanager
-def conflicts():
-    """Turn a save that lost the race (the version column did not match) into Conflict,
-    whether the flush happens on commit or on an earlier autoflush."""
-    try:
-        yield
-    except StaleDataError:
-        db.rollback()
-        raise Conflict(str(CONFLICT_MESSAGE)) from None
-    except Exception:
-        db.rollback()
-        raise
 
 
 def update_triage(actor: User, submission: Submission, *, version: int | None,
@@ -574,18 +523,15 @@ def update_triage(actor: User, submission: Submission, *, version: int | None,
     """Save the triage form. Returns False when nothing changed. Raises Conflict when the
     submission changed since `version` was shown, TriageRefused when a rule refuses."""
     if version is None or version != submission.version:
-        raise Conflict(str(CONFLICT_MESSAGE))
-    reason = (no_action_reason or "").replace("\x00", "").strip()
+        raise Conflict()
+    reason = clean_text(no_action_reason)
     _check_move(submission, status)
     _check_assignee(assignee_id)
-    if status == "no_action" and not reason:
-        raise TriageRefused(_("Please give the reason why no action is taken."))
-    if len(reason) > REASON_MAX:
-        raise TriageRefused(_("Please keep the reason to at most %(max)s characters.", max=REASON_MAX))
+    _check_reason(status, reason)
     if status == "duplicate":
         _check_original(actor, submission, duplicate_of_id)
-    before = audit.snapshot(submission, TRIAGE_FIELDS)
-    with conflicts():
+    with unit_of_work():
+        before = audit.snapshot(submission, TRIAGE_FIELDS)
         submission.assignee_id = assignee_id
         submission.tags = list(tags)
         if status != submission.status:
@@ -596,23 +542,21 @@ def update_triage(actor: User, submission: Submission, *, version: int | None,
             submission.duplicate_of_id = duplicate_of_id
         after = audit.snapshot(submission, TRIAGE_FIELDS)
         if before == after:
-            db.rollback()
-            return False
+            return False  # every value as it was: the unit commits nothing
         audit.record(actor, "submission.triage", "submission", submission.id, before, after)
-        db.commit()
     return True
 
 
 def add_note(actor: User, submission: Submission, text: str) -> InternalNote:
-    text = (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    text = clean_text(text)
     if not text:
-        raise TriageRefused(_("Please write the note."))
+        raise TriageRefused(_("Please write the note."), "text")
     if len(text) > NOTE_MAX:
-        raise TriageRefused(_("Please keep the note to at most %(max)s characters.", max=NOTE_MAX))
-    note = InternalNote(submission_id=submission.id, author_id=actor.id, text=text)
-    db.add(note)
-    audit.record(actor, "submission.note", "submission", submission.id, None, {"note": text})
-    _commit()
+        raise TriageRefused(_("Please keep the note to at most %(max)s characters.", max=NOTE_MAX), "text")
+    with unit_of_work():
+        note = InternalNote(submission_id=submission.id, author_id=actor.id, text=text)
+        db.add(note)
+        audit.record(actor, "submission.note", "submission", submission.id, None, {"note": text})
     return note
 
 
@@ -622,8 +566,8 @@ def _item_ids(submission: Submission) -> list[int]:
 
 def link_items(actor: User, submission: Submission, items: Iterable[ImprovementItem],
                action: str = "submission.link") -> bool:
-    """Link `items` and set the status 'linked', audited, in the caller's transaction (no
-    commit). Returns False when every item was linked already."""
+    """Link `items` and set the status 'linked', audited, in the caller's unit of work.
+    Returns False when every item was linked already."""
     new = [item for item in items if item not in submission.items]
     if not new:
         return False
@@ -634,10 +578,8 @@ def link_items(actor: User, submission: Submission, items: Iterable[ImprovementI
     after = {"items": _item_ids(submission), "status": submission.status}
     audit.record(actor, action, "submission", submission.id, before, after)
     # Linked to an item that is already done: the member hears of the outcome now.
-    from portal.notifications.services import notify_item_closed
-
     for item in new:
-        notify_item_closed(item)
+        notices.notify_item_closed(item)
     return True
 
 
@@ -647,9 +589,8 @@ def link_item(actor: User, submission: Submission, item_id: int | None) -> Impro
         raise TriageRefused(_("There is no improvement item number %(id)s.", id=item_id or "-"))
     if item in submission.items:
         raise TriageRefused(_("This submission is already linked to that item."))
-    with conflicts():
+    with unit_of_work():
         link_items(actor, submission, [item])
-        db.commit()
     return item
 
 
@@ -657,14 +598,28 @@ def unlink_item(actor: User, submission: Submission, item_id: int) -> None:
     item = next((i for i in submission.items if i.id == item_id), None)
     if item is None:
         raise TriageRefused(_("This submission is not linked to that item."))
-    before = {"items": _item_ids(submission), "status": submission.status}
-    with conflicts():
+    with unit_of_work():
+        before = {"items": _item_ids(submission), "status": submission.status}
         submission.items.remove(item)
         if not submission.items and submission.status == "linked":
             set_status(submission, "in_review")
         after = {"items": _item_ids(submission), "status": submission.status}
         audit.record(actor, "submission.unlink", "submission", submission.id, before, after)
-        db.commit()
+
+
+def create_item_from(actor: User, submission: Submission | None, **fields) -> ImprovementItem:
+    """A new improvement item, linked to `submission` when given: one unit of work, audited."""
+    with unit_of_work():
+        item = improvements.create_item(actor, **fields)
+        if submission is not None:
+            link_items(actor, submission, [item])
+    return item
+
+
+def prefill_from(submission: Submission) -> dict[str, Any]:
+    """Form values for a new item answering `submission`."""
+    return dict(title=clean_text(submission.title)[:200], commitment=submission.commitment,
+                description=clean_text(submission.description))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,161 +633,113 @@ class BulkResult:
     ignored: int = 0
 
 
-def bulk(actor: User, ids: Iterable[int], action: str, *, assignee_id: int | None = None,
-         status: str | None = None, reason: str | None = None, tag: str | None = None,
-         item_id: int | None = None) -> BulkResult:
-    """Apply one action to the selected rows the actor may see, each audited, in one
-    transaction; rows the actor cannot see are ignored. Any refused row refuses them all."""
-    wanted = {int(i) for i in ids}
-    if not wanted:
-        raise TriageRefused(_("Please select at least one submission."))
-    rows = list(db.scalars(
-        _scoped(select(Submission).where(Submission.id.in_(wanted)), actor)
-        .options(selectinload(Submission.items)).order_by(Submission.id)
-    ))
-    result = BulkResult(ignored=len(wanted) - len(rows))
-    item = None
+@dataclass
+class _BulkAction:
+    """One checked bulk action: what to do to each row."""
+
+    action: str
+    assignee_id: int | None = None
+    status: str | None = None
+    reason: str = ""
+    tag: str | None = None
+    item: ImprovementItem | None = None
+
+
+def _bulk_action(action: str, *, assignee_id, status, reason, tag, item_id) -> _BulkAction:
+    """The action with its values checked; TriageRefused when one is missing or not allowed."""
     if action == "assign":
         if assignee_id is None:
             raise TriageRefused(_("Please choose a staff member to assign."))
         _check_assignee(assignee_id)
-    elif action == "status":
+        return _BulkAction(action, assignee_id=assignee_id)
+    if action == "status":
         if status not in BULK_STATUSES:
             raise TriageRefused(_("This status is not allowed."))
-        reason = (reason or "").replace("\x00", "").strip()
-        if status == "no_action" and not reason:
-            raise TriageRefused(_("Please give the reason why no action is taken."))
-        if len(reason) > REASON_MAX:
-            raise TriageRefused(_("Please keep the reason to at most %(max)s characters.", max=REASON_MAX))
-    elif action == "tag":
+        reason = clean_text(reason)
+        _check_reason(status, reason)
+        return _BulkAction(action, status=status, reason=reason)
+    if action == "tag":
         tags = parse_tags(tag)
         if len(tags) != 1:
             raise TriageRefused(_("Please give one tag."))
-        tag = tags[0]
-    elif action == "link":
+        return _BulkAction(action, tag=tags[0])
+    if action == "link":
         item = db.get(ImprovementItem, item_id) if item_id else None
         if item is None:
             raise TriageRefused(_("There is no improvement item number %(id)s.", id=item_id or "-"))
-    else:
-        raise TriageRefused(_("Please choose an action."))
+        return _BulkAction(action, item=item)
+    raise TriageRefused(_("Please choose an action."))
 
+
+def bulk(actor: User, ids: Iterable[int], action: str, *, assignee_id: int | None = None,
+         status: str | None = None, reason: str | None = None, tag: str | None = None,
+         item_id: int | None = None) -> BulkResult:
+    """Apply one action to the selected rows the actor may see, each audited, in one unit of
+    work; rows the actor cannot see are ignored. Any refused row refuses them all."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        raise TriageRefused(_("Please select at least one submission."))
+    todo = _bulk_action(action, assignee_id=assignee_id, status=status, reason=reason, tag=tag,
+                        item_id=item_id)
     try:
-        _bulk_rows(actor, rows, action, result, assignee_id=assignee_id, status=status,
-                   reason=reason, tag=tag, item=item)
-        db.commit()
-    except StaleDataError:
-        db.rollback()
+        with unit_of_work():
+            rows = list(db.scalars(
+                _scoped(select(Submission).where(Submission.id.in_(wanted)), actor)
+                .options(selectinload(Submission.items)).order_by(Submission.id)
+            ))
+            result = BulkResult(ignored=len(wanted) - len(rows))
+            for submission in rows:
+                if _bulk_row(actor, submission, todo):
+                    result.changed += 1
+                else:
+                    result.unchanged += 1
+    except Conflict as exc:
         raise Conflict(_("Someone else changed one of these submissions meanwhile: nothing was "
-                         "changed. Please try again.")) from None
-    except Exception:
-        db.rollback()
-        raise
+                         "changed. Please try again.")) from exc
     return result
 
 
-def _bulk_rows(actor, rows, action, result, *, assignee_id, status, reason, tag, item) -> None:
-    for submission in rows:
-        if action == "link":
-            if link_items(actor, submission, [item], action="submission.bulk_link"):
-                result.changed += 1
-            else:
-                result.unchanged += 1
-            continue
-        before = audit.snapshot(submission, TRIAGE_FIELDS)
-        if action == "assign":
-            submission.assignee_id = assignee_id
-        elif action == "status":
-            if submission.status != status:
-                try:
-                    _check_move(submission, status)
-                except TriageRefused:
-                    db.rollback()
-                    raise TriageRefused(_(
-                        "Submission %(id)s cannot move from “%(old)s” to “%(new)s”: nothing was "
-                        "changed.", id=submission.id,
-                        old=domain.SUBMISSION_STATUSES[submission.status],
-                        new=domain.SUBMISSION_STATUSES[status])) from None
-                set_status(submission, status)
-            if status == "no_action":
-                submission.no_action_reason = reason
-        elif action == "tag":
-            tags = list(submission.tags or [])
-            if tag.casefold() not in {t.casefold() for t in tags}:
-                if len(tags) >= TAGS_MAX:
-                    db.rollback()
-                    raise TriageRefused(_(
-                        "Submission %(id)s already has %(max)s tags: nothing was changed.",
-                        id=submission.id, max=TAGS_MAX))
-                submission.tags = [*tags, tag]
-        after = audit.snapshot(submission, TRIAGE_FIELDS)
-        if before == after:
-            result.unchanged += 1
-            continue
-        audit.record(actor, f"submission.bulk_{action}", "submission", submission.id, before, after)
-        result.changed += 1
+def _bulk_row(actor: User, submission: Submission, todo: _BulkAction) -> bool:
+    """Apply `todo` to one row, audited; False when the row was so already."""
+    if todo.action == "link":
+        return link_items(actor, submission, [todo.item], action="submission.bulk_link")
+    before = audit.snapshot(submission, TRIAGE_FIELDS)
+    if todo.action == "assign":
+        submission.assignee_id = todo.assignee_id
+    elif todo.action == "status":
+        _bulk_status(submission, todo)
+    elif todo.action == "tag":
+        _bulk_tag(submission, todo.tag)
+    after = audit.snapshot(submission, TRIAGE_FIELDS)
+    if before == after:
+        return False
+    audit.record(actor, f"submission.bulk_{todo.action}", "submission", submission.id, before, after)
+    return True
 
 
-# ---------------------------------------------------------------------------------------------
-# The timeline
+def _bulk_status(submission: Submission, todo: _BulkAction) -> None:
+    if submission.status != todo.status:
+        try:
+            _check_move(submission, todo.status)
+        except TriageRefused:
+            raise TriageRefused(_(
+                "Submission %(id)s cannot move from “%(old)s” to “%(new)s”: nothing was "
+                "changed.", id=submission.id,
+                old=domain.SUBMISSION_STATUSES[submission.status],
+                new=domain.SUBMISSION_STATUSES[todo.status])) from None
+        set_status(submission, todo.status)
+    if todo.status == "no_action":
+        submission.no_action_reason = todo.reason
 
 
-@dataclass
-class Change:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    actor: str
-    action: str
-    changes: list[Change] = field(default_factory=list)
-
-
-def timeline(submission: Submission) -> list[TimelineEntry]:
-    """The submission's audit entries, newest first, in words."""
-    entries = list(db.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.object_type == "submission", AuditEntry.object_id == submission.id)
-        .options(joinedload(AuditEntry.actor))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    ))
-    user_ids = {
-        value for e in entries for values in (e.before or {}, e.after or {})
-        for key, value in values.items() if key == "assignee_id" and isinstance(value, int)
-    }
-    names = dict(db.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) \
-        if user_ids else {}
-
-    def shown(key: str, value: Any) -> str:
-        if value is None or value == "" or value == []:
-            return "-"
-        if key == "status":
-            return str(domain.SUBMISSION_STATUSES.get(value, value))
-        if key == "assignee_id":
-            return names.get(value, f"#{value}")
-        if key == "duplicate_of_id":
-            return f"#{value}"
-        if key == "items":
-            return ", ".join(f"#{v}" for v in value)
-        if key == "tags":
-            return ", ".join(str(v) for v in value)
-        return str(value)
-
-    result = []
-    for e in entries:
-        before, after = e.before or {}, e.after or {}
-        keys = [k for k in (*TRIAGE_FIELDS, "items", "note") if k in before or k in after]
-        result.append(TimelineEntry(
-            at=e.created_at,
-            actor=e.actor.name if e.actor else _("System"),
-            action=audit.action_label(e.action),
-            changes=[Change(str(FIELD_LABELS.get(k, k)), shown(k, before.get(k)),
-                            shown(k, after.get(k))) for k in keys],
-        ))
-    return result
+def _bulk_tag(submission: Submission, tag: str) -> None:
+    tags = list(submission.tags or [])
+    if tag.casefold() in {t.casefold() for t in tags}:
+        return
+    if len(tags) >= TAGS_MAX:
+        raise TriageRefused(_("Submission %(id)s already has %(max)s tags: nothing was changed.",
+                              id=submission.id, max=TAGS_MAX))
+    submission.tags = [*tags, tag]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -848,10 +755,8 @@ class Source:
 
 
 def source_of(viewer, submission: Submission) -> Source:
-    from portal.trials.evaluation_services import shown_answers
-
     source = Source()
-    if submission.gap_report_id and getattr(viewer, "role", None) in ALL_ROLES:
+    if submission.gap_report_id and permissions.can("gaps.view_all", viewer):
         source.report = db.scalar(
             select(ServiceGapReport).where(ServiceGapReport.id == submission.gap_report_id)
             .options(selectinload(ServiceGapReport.photos))
@@ -863,10 +768,6 @@ def source_of(viewer, submission: Submission) -> Source:
         )
     elif submission.evaluation_id:
         source.evaluation = db.get(Evaluation, submission.evaluation_id)
-        frozen = db.scalar(
-            select(EvaluationVersion.answers)
-            .where(EvaluationVersion.evaluation_id == submission.evaluation_id)
-            .order_by(EvaluationVersion.version.desc()).limit(1)
-        )
-        source.answers = shown_answers(frozen) if frozen else []
+        frozen = _latest_answers(submission.evaluation_id)
+        source.answers = domain.shown_answers(frozen) if frozen else []
     return source

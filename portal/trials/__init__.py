@@ -3,4 +3,8 @@ from flask import Blueprint
 
 bp = Blueprint("trials", __name__, template_folder="templates")
 
-from portal.trials import evaluations, routes  # noqa: E402,F401
+from portal.trials import (  # noqa: E402,F401
+    evaluations,
+    history,  # noqa: E402,F401  (how its audit entries read)
+    routes,
+)

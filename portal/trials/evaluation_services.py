@@ -8,29 +8,36 @@ Rules:
   already submitted it leaves the status, version and every submitted version unchanged.
 - Staff read submitted versions only, never the unsubmitted working copy.
 - Every answer is validated here, server-side, by type and range; on any error nothing is saved.
+- Staff reach the evaluations of the trials in their scope only (`get_evaluation`).
+- Saving and submitting each run in one `unit_of_work`: all of it is stored, or nothing.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import signals
 from portal.accounts.models import User
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+
+# Answer decoding is pure and shared with the inbox: it lives in portal.domain (re-exported here).
+from portal.domain import LOW_SCORE, ShownAnswer, answer_value as _value, is_low_score, shown_answers  # noqa: F401
+from portal.errors import Refused
 from portal.pagination import Page, paginate
-from portal.triage import services as triage
+from portal.permissions import trial_scope
+from portal.text import clean_text
 from portal.trials.models import Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial
 
 TEXT_MAX_LENGTH = 2000
 SCALES = {"rating": (1, 5), "nps": (0, 10)}
 YES_NO = ("yes", "no")
-# A submitted evaluation is flagged for staff when any rating or NPS answer is this low.
-LOW_SCORE = {"rating": 2, "nps": 6}
 STAFF_PER_PAGE = 20
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -40,15 +47,18 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 AnswerValue = int | str | list[str] | None
 
 
-class EvaluationRefused(Exception):
+class EvaluationRefused(Refused):
     """The member may not change this evaluation now; str(exc) says why, in their language."""
 
 
-class InvalidAnswers(Exception):
-    """Some answers failed validation; `errors` maps question ids to a message each."""
+class InvalidAnswers(Refused):
+    """Some answers failed validation; `errors` maps question ids to a message each (shown next
+    to each question), `str(exc)` is the message at the top of the form."""
+
+    default_message = _l("Your answers were not saved. Please correct the marked questions.")
 
     def __init__(self, errors: dict[int, str]):
-        super().__init__(errors)
+        super().__init__()
         self.errors = errors
 
 
@@ -70,59 +80,80 @@ def _getlist(form: Mapping[str, Any], name: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def _clean_text(value: str) -> str:
-    # Browsers send line breaks as CRLF; NUL cannot be stored in PostgreSQL text.
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+Checked = tuple[AnswerValue, str | None]  # (clean value, None) or (None, error message)
 
 
-def _validate_one(question: Question, raw: list[str]) -> tuple[AnswerValue, str | None]:
-    kind = question.kind
-    if kind == "multiple":
-        picked = [v for v in raw if v.strip() != ""]
-        if not picked:
-            return None, None
-        if len(set(picked)) != len(picked):
-            return None, _("Each option can be chosen only once.")
-        options = list(question.options or [])
-        if any(v not in options for v in picked):
-            return None, _("Please choose only among the options offered.")
-        chosen = set(picked)
-        return [o for o in options if o in chosen], None
+def _check_multiple(question: Question, raw: list[str]) -> Checked:
+    picked = [v for v in raw if v.strip() != ""]
+    if not picked:
+        return None, None
+    if len(set(picked)) != len(picked):
+        return None, _("Each option can be chosen only once.")
+    options = list(question.options or [])
+    if any(v not in options for v in picked):
+        return None, _("Please choose only among the options offered.")
+    chosen = set(picked)
+    return [o for o in options if o in chosen], None
 
+
+def _check_scale(question: Question, value: str) -> Checked:
+    low, high = SCALES[question.kind]
+    text = value.strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return None, _("Please choose a whole number from %(low)s to %(high)s.", low=low, high=high)
+    # A huge number of digits is out of range anyway; do not make int() work on it.
+    number = int(text) if len(text) <= 6 else high + 1
+    if not low <= number <= high:
+        return None, _("%(value)s is out of range: please choose from %(low)s to %(high)s.",
+                       value=text, low=low, high=high)
+    return number, None
+
+
+def _check_yesno(question: Question, value: str) -> Checked:
+    if value.strip() not in YES_NO:
+        return None, _("Please answer yes or no.")
+    return value.strip(), None
+
+
+def _check_single(question: Question, value: str) -> Checked:
+    if value not in (question.options or []):
+        return None, _("Please choose one of the options offered.")
+    return value, None
+
+
+def _check_text(question: Question, value: str) -> Checked:
+    text = clean_text(value)
+    if not text:
+        return None, None
+    if len(text) > TEXT_MAX_LENGTH:
+        return None, _("Please keep your answer to at most %(max)s characters (it has %(length)s).",
+                       max=TEXT_MAX_LENGTH, length=len(text))
+    return text, None
+
+
+# The check of each kind of question that takes one value.
+_ONE_VALUE_CHECKS: dict[str, Callable[[Question, str], Checked]] = {
+    "rating": _check_scale,
+    "nps": _check_scale,
+    "yesno": _check_yesno,
+    "single": _check_single,
+    "text": _check_text,
+}
+
+
+def _validate_one(question: Question, raw: list[str]) -> Checked:
+    """One question's raw inputs checked by its kind; blank inputs mean "not answered"."""
+    if question.kind == "multiple":
+        return _check_multiple(question, raw)
     given = [v for v in raw if v.strip() != ""]
     if not given:
         return None, None
     if len(given) > 1:
         return None, _("Please give only one answer.")
-    value = given[0]
-
-    if kind in SCALES:
-        low, high = SCALES[kind]
-        text = value.strip()
-        if not _WHOLE_NUMBER.fullmatch(text):
-            return None, _("Please choose a whole number from %(low)s to %(high)s.", low=low, high=high)
-        number = int(text) if len(text) <= 6 else high + 1
-        if not low <= number <= high:
-            return None, _("%(value)s is out of range: please choose from %(low)s to %(high)s.",
-                           value=text, low=low, high=high)
-        return number, None
-    if kind == "yesno":
-        if value.strip() not in YES_NO:
-            return None, _("Please answer yes or no.")
-        return value.strip(), None
-    if kind == "single":
-        if value not in (question.options or []):
-            return None, _("Please choose one of the options offered.")
-        return value, None
-    if kind == "text":
-        text = _clean_text(value)
-        if not text:
-            return None, None
-        if len(text) > TEXT_MAX_LENGTH:
-            return None, _("Please keep your answer to at most %(max)s characters (it has %(length)s).",
-                           max=TEXT_MAX_LENGTH, length=len(text))
-        return text, None
-    return None, _("This question cannot be answered.")
+    check = _ONE_VALUE_CHECKS.get(question.kind)
+    if check is None:
+        return None, _("This question cannot be answered.")
+    return check(question, given[0])
 
 
 def validate_answers(
@@ -191,16 +222,6 @@ def _columns(kind: str, value: AnswerValue) -> dict[str, Any]:
     return cols
 
 
-def _value(kind: str, number: int | None, text: str | None, choices: list[str] | None) -> AnswerValue:
-    if kind in SCALES:
-        return number
-    if kind == "yesno":
-        return None if number is None else ("yes" if number else "no")
-    if kind == "multiple":
-        return list(choices) if choices else None
-    return text
-
-
 def stored_values(evaluation: Evaluation | None) -> dict[int, AnswerValue]:
     """The working copy's answers by question id."""
     if evaluation is None:
@@ -222,39 +243,13 @@ def snapshot(questions: list[Question], clean: Mapping[int, AnswerValue]) -> dic
     }
 
 
-@dataclass
-class ShownAnswer:
-    """One question and its answer, for the read-only pages."""
-
-    prompt: str
-    kind: str
-    value: AnswerValue
-    low: bool
-
-
-def shown_answers(frozen: Mapping[str, Any]) -> list[ShownAnswer]:
-    """A snapshot's answers in the questionnaire's order."""
-    entries = sorted(frozen.items(), key=lambda item: (item[1].get("position", 0), int(item[0])))
-    shown = []
-    for _qid, entry in entries:
-        kind = entry.get("kind", "text")
-        value = _value(kind, entry.get("number"), entry.get("text"), entry.get("choices"))
-        low = kind in LOW_SCORE and value is not None and value <= LOW_SCORE[kind]  # type: ignore[operator]
-        shown.append(ShownAnswer(entry.get("prompt", ""), kind, value, low))
-    return shown
-
-
-def is_low_score(frozen: Mapping[str, Any]) -> bool:
-    """True when any rating is 2 or less or any NPS 6 or less."""
-    return any(a.low for a in shown_answers(frozen))
-
-
 # ---------------------------------------------------------------------------------------------
 # Member side
 
 
-def member_trial(trial_id: int, member: User) -> Trial | None:
-    """The trial, if `member` may evaluate it: enrolled and accepted, and the trial published."""
+def get_trial_member_may_evaluate(member: User, trial_id: int) -> Trial | None:
+    """The trial with its questions, if `member` may evaluate it (or read their evaluation of
+    it): enrolled and accepted, and the trial published. None otherwise."""
     return db.scalar(
         select(Trial)
         .join(Enrollment, and_(Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id))
@@ -263,7 +258,8 @@ def member_trial(trial_id: int, member: User) -> Trial | None:
     )
 
 
-def member_evaluation(trial: Trial, member: User) -> Evaluation | None:
+def get_own_evaluation(member: User, trial: Trial) -> Evaluation | None:
+    """The member's own evaluation of `trial` (working copy and versions), or None."""
     return db.scalar(
         select(Evaluation)
         .where(Evaluation.trial_id == trial.id, Evaluation.member_id == member.id)
@@ -325,7 +321,8 @@ def _locked_working_copy(trial: Trial, member: User) -> Evaluation:
     return evaluation
 
 
-def _store_answers(evaluation: Evaluation, questions: list[Question], clean: Mapping[int, AnswerValue]) -> None:
+def _store_answers(evaluation: Evaluation, questions: list[Question],
+                   clean: Mapping[int, AnswerValue]) -> None:
     known = {q.id for q in questions}
     if not set(clean) <= known:
         raise ValueError("answers given for questions outside this questionnaire")
@@ -345,20 +342,15 @@ def _store_answers(evaluation: Evaluation, questions: list[Question], clean: Map
 
 
 def _one_transaction(work: Callable[[], Evaluation]) -> Evaluation:
-    """Run `work` and commit once; on any failure roll everything back."""
+    """Run `work` in one unit of work: all of it is stored, or (on any failure) nothing."""
     try:
-        evaluation = work()
-        db.commit()
+        with unit_of_work():
+            return work()
     except IntegrityError:
         # Another request created the evaluation or the same version at the same moment.
-        db.rollback()
         raise EvaluationRefused(
             _("Your evaluation was being saved from another window at the same time. Please try again.")
         ) from None
-    except Exception:
-        db.rollback()
-        raise
-    return evaluation
 
 
 def _validated(trial: Trial, form: Mapping[str, Any], submitting: bool) -> dict[int, AnswerValue]:
@@ -402,13 +394,13 @@ def submit_evaluation(trial: Trial, member: User, form: Mapping[str, Any]) -> Ev
             evaluation=evaluation, version=evaluation.version, submitted_at=now,
             answers=frozen,
         ))
-        triage.record_evaluation(evaluation, frozen)
+        signals.submission_received.send(evaluation, answers=frozen)
         return evaluation
 
     return _one_transaction(work)
 
 
-def member_version(trial: Trial, member: User, number: int) -> EvaluationVersion | None:
+def get_own_version(member: User, trial: Trial, number: int) -> EvaluationVersion | None:
     """Version `number` of the member's own evaluation of `trial` (None for anyone else's)."""
     return db.scalar(
         select(EvaluationVersion)
@@ -438,7 +430,8 @@ class SubmittedEvaluation:
 
 
 def submitted_evaluations(trial: Trial, per_page: int = STAFF_PER_PAGE) -> Page:
-    """A page of a trial's submitted evaluations, newest first; two queries whatever the size."""
+    """A page of a trial's submitted evaluations, newest first; two queries whatever the size.
+    `trial` comes from `trials.services.get_trial`, so it is in the viewer's scope."""
     stmt = (
         select(Evaluation, User, EvaluationVersion)
         .join(User, User.id == Evaluation.member_id)
@@ -454,11 +447,15 @@ def submitted_evaluations(trial: Trial, per_page: int = STAFF_PER_PAGE) -> Page:
     return page
 
 
-def staff_evaluation(evaluation_id: int) -> Evaluation | None:
-    """A submitted evaluation with its trial, member and versions (None if never submitted)."""
+def get_evaluation(viewer: User, evaluation_id: int) -> Evaluation | None:
+    """A submitted evaluation with its trial, member and versions; None if it was never
+    submitted, does not exist, or its trial is outside `viewer`'s scope."""
+    stmt = select(Evaluation).where(Evaluation.id == evaluation_id, Evaluation.version > 0)
+    scope = trial_scope(viewer)
+    if scope is not None:
+        stmt = stmt.where(Evaluation.trial_id.in_(select(Trial.id).where(scope)))
     return db.scalar(
-        select(Evaluation)
-        .where(Evaluation.id == evaluation_id, Evaluation.version > 0)
+        stmt
         .options(
             selectinload(Evaluation.versions), selectinload(Evaluation.trial),
             selectinload(Evaluation.member),

@@ -5,12 +5,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.db import db
-from portal.security import member_required, roles_required
-from portal.trials import bp
-from portal.trials import evaluation_forms as forms
-from portal.trials import evaluation_services as services
-from portal.trials.models import Trial
+from portal.permissions import requires
+from portal.trials import bp, evaluation_forms as forms, evaluation_services as services
+from portal.trials.services import get_trial
 
 
 def _member_page(trial, evaluation, *, values=None, errors=None, refused=None, status=200):
@@ -41,14 +38,19 @@ def _outcomes(evaluation):
     return outcomes_for("evaluation", evaluation.id if evaluation is not None else None)
 
 
-@bp.route("/trials/<int:trial_id>/evaluation", methods=["GET", "POST"])
-@member_required
-def evaluation_form(trial_id: int):
-    trial = services.member_trial(trial_id, current_user)
+def _trial_to_evaluate_or_404(trial_id: int):
+    trial = services.get_trial_member_may_evaluate(current_user, trial_id)
     if trial is None:
         abort(404)
+    return trial
+
+
+@bp.route("/trials/<int:trial_id>/evaluation", methods=["GET", "POST"])
+@requires("panel.take_part")
+def evaluation_form(trial_id: int):
+    trial = _trial_to_evaluate_or_404(trial_id)
     if request.method == "GET":
-        return _member_page(trial, services.member_evaluation(trial, current_user))
+        return _member_page(trial, services.get_own_evaluation(current_user, trial))
 
     submitting = forms.requested_action(request.form) == forms.ACTION_SUBMIT
     try:
@@ -57,20 +59,17 @@ def evaluation_form(trial_id: int):
         else:
             evaluation = services.save_draft(trial, current_user, request.form)
     except services.InvalidAnswers as exc:
-        flash(_("Your answers were not saved. Please correct the marked questions."), "error")
+        flash(str(exc), "error")
         return _member_page(
-            trial, services.member_evaluation(trial, current_user),
+            trial, services.get_own_evaluation(current_user, trial),
             values=services.typed_values(trial.questions, request.form), errors=exc.errors, status=422,
         )
     except services.EvaluationRefused as exc:
-        db.rollback()
-        db.expire_all()
-        trial = services.member_trial(trial_id, current_user)
-        if trial is None:
-            abort(404)
+        # The unit of work rolled back: read the trial again as it is now (closed meanwhile?).
+        trial = _trial_to_evaluate_or_404(trial_id)
         flash(_("Nothing was saved."), "error")
         return _member_page(
-            trial, services.member_evaluation(trial, current_user),
+            trial, services.get_own_evaluation(current_user, trial),
             values=services.typed_values(trial.questions, request.form), refused=str(exc), status=409,
         )
 
@@ -86,12 +85,10 @@ def evaluation_form(trial_id: int):
 
 
 @bp.get("/trials/<int:trial_id>/evaluation/versions/<int:number>")
-@member_required
+@requires("panel.take_part")
 def evaluation_version(trial_id: int, number: int):
-    trial = services.member_trial(trial_id, current_user)
-    if trial is None:
-        abort(404)
-    version = services.member_version(trial, current_user, number)
+    trial = _trial_to_evaluate_or_404(trial_id)
+    version = services.get_own_version(current_user, trial, number)
     if version is None:
         abort(404)
     return render_template(
@@ -101,9 +98,9 @@ def evaluation_version(trial_id: int, number: int):
 
 
 @bp.get("/staff/trials/<int:trial_id>/evaluations")
-@roles_required("product", "office", "admin")
+@requires("evaluations.view")
 def staff_evaluations(trial_id: int):
-    trial = db.get(Trial, trial_id)
+    trial = get_trial(current_user, trial_id)
     if trial is None:
         abort(404)
     page = services.submitted_evaluations(trial)
@@ -111,9 +108,9 @@ def staff_evaluations(trial_id: int):
 
 
 @bp.get("/staff/evaluations/<int:evaluation_id>")
-@roles_required("product", "office", "admin")
+@requires("evaluations.view")
 def staff_evaluation(evaluation_id: int):
-    evaluation = services.staff_evaluation(evaluation_id)
+    evaluation = services.get_evaluation(current_user, evaluation_id)
     if evaluation is None:
         abort(404)
     number = request.args.get("version", type=int) or evaluation.version

@@ -1,4 +1,9 @@
-"""Trials: staff manage trials, questionnaires and enrollments; members browse, apply, withdraw."""
+"""Trials: staff manage trials, questionnaires and enrollments; members browse, apply, withdraw.
+
+Staff pages load the trial through `services.get_trial`, which applies the viewer's scope: a
+trial outside it answers 404 on every page and action. Viewing needs `trials.view`, changing
+`trials.manage`; templates show a button only when `can(...)` allows its action.
+"""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,27 +12,26 @@ from flask_login import current_user
 
 from portal import domain
 from portal.audit import services as audit
-from portal.db import db
-from portal.security import member_required, roles_required
+from portal.errors import show_refusal
+from portal.permissions import requires
 from portal.trials import bp, services
 from portal.trials.forms import (
-    ApplyForm, EnrollmentFilterForm, QuestionForm, StaffTrialFilterForm, TrialForm,
+    ApplyForm,
+    EnrollmentFilterForm,
+    QuestionForm,
+    StaffTrialFilterForm,
+    TrialForm,
 )
 from portal.trials.models import Question
 
-STAFF_VIEW = ("product", "office", "admin")
-STAFF_EDIT = ("product", "admin")
-
-
-def _can_edit() -> bool:
-    return current_user.role in STAFF_EDIT
-
 
 def _trial_or_404(trial_id: int):
-    trial = services.staff_trial(trial_id)
+    trial = services.get_trial(current_user, trial_id)
     if trial is None:
         abort(404)
     return trial
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -35,18 +39,18 @@ def _trial_or_404(trial_id: int):
 
 
 @bp.get("/staff/trials")
-@roles_required(*STAFF_VIEW)
+@requires("trials.view")
 def staff_list():
     filters = StaffTrialFilterForm(request.args)
     page = services.staff_trials(
-        status=filters.status.data, kind=filters.kind.data, segment=filters.segment.data,
-        text=(filters.q.data or "")[:100],
+        current_user, status=filters.status.data, kind=filters.kind.data,
+        segment=filters.segment.data, text=(filters.q.data or "")[:100],
     )
-    return render_template("trials/staff_list.html", page=page, filters=filters, can_edit=_can_edit())
+    return render_template("trials/staff_list.html", page=page, filters=filters)
 
 
 @bp.route("/staff/trials/new", methods=["GET", "POST"])
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def staff_new():
     form = TrialForm()
     if request.method == "GET":
@@ -56,8 +60,7 @@ def staff_new():
         try:
             trial = services.save_trial(None, form.values(), current_user)
         except services.TrialRefused as exc:
-            db.rollback()
-            flash(str(exc), "error")
+            show_refusal(form, exc)
         else:
             flash(_("The trial was created as a draft. Add its questions, then start recruiting."),
                   "success")
@@ -67,7 +70,7 @@ def staff_new():
 
 
 @bp.route("/staff/trials/<int:trial_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def staff_edit(trial_id: int):
     trial = _trial_or_404(trial_id)
     form = TrialForm(obj=trial if request.method == "GET" else None)
@@ -77,8 +80,7 @@ def staff_edit(trial_id: int):
         try:
             services.save_trial(trial, form.values(), current_user)
         except services.TrialRefused as exc:
-            db.rollback()
-            flash(str(exc), "error")
+            show_refusal(form, exc)
         else:
             flash(_("The trial was saved."), "success")
             return redirect(url_for("trials.staff_detail", trial_id=trial.id))
@@ -90,26 +92,25 @@ def _staff_detail_page(trial, status=200):
     return render_template(
         "trials/staff_detail.html", trial=trial, counts=services.trial_counts(trial),
         locked=services.questionnaire_locked(trial),
-        transitions=services.allowed_transitions(trial), can_edit=_can_edit(),
+        transitions=services.allowed_transitions(trial),
         history=audit.history("trial", trial.id),
     ), status
 
 
 @bp.get("/staff/trials/<int:trial_id>")
-@roles_required(*STAFF_VIEW)
+@requires("trials.view")
 def staff_detail(trial_id: int):
     return _staff_detail_page(_trial_or_404(trial_id))
 
 
 @bp.post("/staff/trials/<int:trial_id>/status")
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def staff_status(trial_id: int):
     trial = _trial_or_404(trial_id)
     new_status = request.form.get("status", "")
     try:
         services.change_status(trial, new_status, current_user)
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     flash(_("The trial is now %(status)s.", status=domain.TRIAL_STATUSES[new_status]), "success")
@@ -127,33 +128,33 @@ def _question_or_404(trial, question_id: int) -> Question:
     return question
 
 
+def _question_page(form, trial, question, locked, status):
+    return render_template("trials/question_form.html", form=form, trial=trial, question=question,
+                           locked=locked), status
+
+
 @bp.route("/staff/trials/<int:trial_id>/questions/new", methods=["GET", "POST"])
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def question_new(trial_id: int):
     trial = _trial_or_404(trial_id)
     locked = services.questionnaire_locked(trial)
     form = QuestionForm()
     if request.method == "GET":
         form.required.data = not locked
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                services.add_question(trial, form.values(), current_user)
-            except services.TrialRefused as exc:
-                db.rollback()
-                flash(str(exc), "error")
-                status = 409
-            else:
-                flash(_("The question was added."), "success")
-                return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
-    return render_template("trials/question_form.html", form=form, trial=trial, question=None,
-                           locked=locked), status
+        return _question_page(form, trial, None, locked, 200)
+    if not form.validate_on_submit():
+        return _question_page(form, trial, None, locked, 422)
+    try:
+        services.add_question(trial, form.values(), current_user)
+    except services.TrialRefused as exc:
+        show_refusal(form, exc)
+        return _question_page(form, _trial_or_404(trial_id), None, locked, 409)
+    flash(_("The question was added."), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
 
 
 @bp.route("/staff/trials/<int:trial_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def question_edit(trial_id: int, question_id: int):
     trial = _trial_or_404(trial_id)
     question = _question_or_404(trial, question_id)
@@ -161,34 +162,28 @@ def question_edit(trial_id: int, question_id: int):
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if request.method == "GET":
         form.options.data = "\n".join(question.options or [])
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                services.update_question(question, form.values(), current_user)
-            except services.TrialRefused as exc:
-                db.rollback()
-                flash(str(exc), "error")
-                status = 409
-            else:
-                flash(_("The question was saved."), "success")
-                return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
+        return _question_page(form, trial, question, locked, 200)
+    if not form.validate_on_submit():
+        return _question_page(form, trial, question, locked, 422)
+    try:
+        services.update_question(question, form.values(), current_user)
+    except services.TrialRefused as exc:
+        show_refusal(form, exc)
+        # Nothing was saved: show the question as it is stored, beside the input kept.
         trial = _trial_or_404(trial_id)
-        question = _question_or_404(trial, question_id)
-    return render_template("trials/question_form.html", form=form, trial=trial, question=question,
-                           locked=locked), status
+        return _question_page(form, trial, _question_or_404(trial, question_id), locked, 409)
+    flash(_("The question was saved."), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial.id) + "#questions")
 
 
 @bp.post("/staff/trials/<int:trial_id>/questions/<int:question_id>/delete")
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def question_delete(trial_id: int, question_id: int):
     trial = _trial_or_404(trial_id)
     question = _question_or_404(trial, question_id)
     try:
         services.delete_question(question, current_user)
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     flash(_("The question was deleted."), "success")
@@ -196,7 +191,7 @@ def question_delete(trial_id: int, question_id: int):
 
 
 @bp.post("/staff/trials/<int:trial_id>/questions/<int:question_id>/move")
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def question_move(trial_id: int, question_id: int):
     trial = _trial_or_404(trial_id)
     question = _question_or_404(trial, question_id)
@@ -206,7 +201,6 @@ def question_move(trial_id: int, question_id: int):
     try:
         services.move_question(question, direction, current_user)
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#questions")
@@ -222,30 +216,29 @@ def _enrollments_page(trial, status=200):
     counts = services.trial_counts(trial)
     return render_template(
         "trials/staff_enrollments.html", trial=trial, page=page, filters=filters, counts=counts,
-        can_edit=_can_edit(), places_left=services.places_left(trial, counts.accepted),
+        places_left=services.places_left(trial, counts.accepted),
     ), status
 
 
 @bp.get("/staff/trials/<int:trial_id>/enrollments")
-@roles_required(*STAFF_VIEW)
+@requires("trials.view")
 def staff_enrollments(trial_id: int):
     return _enrollments_page(_trial_or_404(trial_id))
 
 
 @bp.post("/staff/trials/<int:trial_id>/enrollments/<int:enrollment_id>/decision")
-@roles_required(*STAFF_EDIT)
+@requires("trials.manage")
 def enrollment_decision(trial_id: int, enrollment_id: int):
     trial = _trial_or_404(trial_id)
+    enrollment = services.get_enrollment(current_user, trial, enrollment_id)
+    if enrollment is None:
+        abort(404)
     decision = request.form.get("decision", "")
     if decision not in ("accept", "decline"):
         abort(400)
     try:
-        services.decide(trial, enrollment_id, decision == "accept", current_user)
-    except LookupError:
-        db.rollback()
-        abort(404)
+        services.decide(trial, enrollment, decision == "accept", current_user)
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _enrollments_page(_trial_or_404(trial_id), status=409)
     if decision == "accept":
@@ -260,14 +253,14 @@ def enrollment_decision(trial_id: int, enrollment_id: int):
 
 
 @bp.get("/trials")
-@member_required
+@requires("panel.take_part")
 def member_list():
     page = services.member_trials(current_user)
     return render_template("trials/member_list.html", page=page, places_left=services.places_left)
 
 
 def _member_trial_or_404(trial_id: int):
-    trial = services.member_trial(trial_id, current_user)
+    trial = services.get_trial_open_to_member(current_user, trial_id)
     if trial is None:
         abort(404)
     return trial
@@ -285,13 +278,13 @@ def _member_detail_page(trial, form=None, status=200):
 
 
 @bp.get("/trials/<int:trial_id>")
-@member_required
+@requires("panel.take_part")
 def member_detail(trial_id: int):
     return _member_detail_page(_member_trial_or_404(trial_id))
 
 
 @bp.post("/trials/<int:trial_id>/apply")
-@member_required
+@requires("panel.take_part")
 def apply(trial_id: int):
     trial = _member_trial_or_404(trial_id)
     form = ApplyForm()
@@ -300,7 +293,6 @@ def apply(trial_id: int):
     try:
         enrollment = services.apply(trial, current_user, form.motivation.data or "")
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _member_detail_page(_member_trial_or_404(trial_id), form=form, status=409)
     if enrollment.status == "accepted":
@@ -311,13 +303,12 @@ def apply(trial_id: int):
 
 
 @bp.post("/trials/<int:trial_id>/withdraw")
-@member_required
+@requires("panel.take_part")
 def withdraw(trial_id: int):
     trial = _member_trial_or_404(trial_id)
     try:
         services.withdraw(trial, current_user)
     except services.TrialRefused as exc:
-        db.rollback()
         flash(str(exc), "error")
         return _member_detail_page(_member_trial_or_404(trial_id), status=409)
     flash(_("You have withdrawn from this trial."), "success")
@@ -325,7 +316,7 @@ def withdraw(trial_id: int):
 
 
 @bp.get("/trials/enrollments")
-@member_required
+@requires("panel.take_part")
 def my_enrollments():
     page = services.my_enrollments(current_user)
     return render_template("trials/my_enrollments.html", page=page)

@@ -11,9 +11,14 @@ Rules:
   locked (SELECT ... FOR UPDATE on PostgreSQL) while counting, so capacity holds under concurrency.
 - One enrollment per member and trial; a withdrawn member re-applies on the same row.
 
-Every domain refusal raises `TrialRefused` with a message already translated.
-Every staff change writes an audit entry (object type "trial", on the trial: questions and
-enrollment decisions too) in the same transaction; a refused change writes nothing.
+Staff reach only the trials in their scope (`permissions.trial_scope`): `get_trial` and the
+staff list apply it, so every staff page and action starts from a trial the viewer may see.
+
+Every domain refusal raises `TrialRefused` (a `portal.errors.Refused`) with a message already
+translated, and `field` naming the form field it belongs to when there is one. Every write runs
+in one `unit_of_work`: every staff change writes an audit entry (object type "trial", on the
+trial: questions and enrollment decisions too) in the same transaction; a refused change writes
+nothing.
 """
 from __future__ import annotations
 
@@ -29,8 +34,11 @@ from sqlalchemy.orm import selectinload
 from portal import domain
 from portal.accounts.models import User
 from portal.audit import services as audit
-from portal.db import db, utcnow
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Refused
 from portal.pagination import Page, paginate
+from portal.permissions import trial_scope
+from portal.text import clean_text
 from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial, TrialSegment
 
 STAFF_PER_PAGE = 20
@@ -39,7 +47,7 @@ APPLICANTS_PER_PAGE = 25
 MEMBER_STATUSES_SHOWN = ("recruiting", "running")
 
 
-class TrialRefused(Exception):
+class TrialRefused(Refused):
     """A refused action on a trial, its questionnaire or an enrollment; str(exc) says why."""
 
 
@@ -113,10 +121,18 @@ def trial_counts(trial: Trial) -> TrialCounts:
 # Staff: trials
 
 
-def staff_trials(status: str | None = None, kind: str | None = None, segment: str | None = None,
-                 text: str | None = None, per_page: int = STAFF_PER_PAGE) -> Page:
-    """A page of trials, newest first, filtered; rows are (Trial, accepted count)."""
-    stmt = select(Trial, _accepted_subquery().label("accepted")).order_by(
+def _in_scope(stmt, viewer: User):
+    """`stmt` on Trial limited to the trials `viewer` reaches."""
+    scope = trial_scope(viewer)
+    return stmt if scope is None else stmt.where(scope)
+
+
+def staff_trials(viewer: User, status: str | None = None, kind: str | None = None,
+                 segment: str | None = None, text: str | None = None,
+                 per_page: int = STAFF_PER_PAGE) -> Page:
+    """A page of the trials `viewer` reaches, newest first, filtered; rows are
+    (Trial, accepted count)."""
+    stmt = _in_scope(select(Trial, _accepted_subquery().label("accepted")), viewer).order_by(
         Trial.created_at.desc(), Trial.id.desc()
     )
     if status in domain.TRIAL_STATUSES:
@@ -134,10 +150,10 @@ def staff_trials(status: str | None = None, kind: str | None = None, segment: st
     return paginate(stmt, per_page=per_page, scalars=False)
 
 
-def staff_trial(trial_id: int) -> Trial | None:
-    return db.scalar(
-        select(Trial).where(Trial.id == trial_id).options(selectinload(Trial.questions))
-    )
+def get_trial(viewer: User, trial_id: int) -> Trial | None:
+    """The trial, or None when it does not exist or is outside `viewer`'s scope (staff pages
+    answer 404 either way, so ids cannot be probed). Its questions load when first read."""
+    return db.scalar(_in_scope(select(Trial).where(Trial.id == trial_id), viewer))
 
 
 TRIAL_FIELDS = (
@@ -164,46 +180,54 @@ def _trial_values(trial: Trial) -> dict[str, Any]:
     return values
 
 
-def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
-    """Create (trial None) or update a trial from clean form data; commits once. `user` is the
-    staff member acting (recorded in the audit log)."""
-    segments = [s for s in data["segments"] if s in domain.SEGMENTS]
+def _checked_segments(data: dict[str, Any]) -> list[str]:
+    """The target segments of clean form data, after the checks that need no database."""
+    segments = sorted({s for s in data["segments"] if s in domain.SEGMENTS})
     if not segments:
-        raise TrialRefused(_("Choose at least one target segment."))
+        raise TrialRefused(_("Choose at least one target segment."), field="segments")
     errors = check_windows(data["enrollment_opens_on"], data["enrollment_closes_on"],
                            data["starts_on"], data["ends_on"])
     if errors:
-        raise TrialRefused(next(iter(errors.values())))
-    creating = trial is None
-    if trial is None:
-        trial = Trial(status="draft", created_by_id=user.id)
-        db.add(trial)
-        before = None
-    else:
-        trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
-        if data.get("capacity") is not None:
-            accepted = accepted_count(trial.id)
-            if data["capacity"] < accepted:
-                db.rollback()
-                raise TrialRefused(_(
-                    "The capacity cannot be lower than the %(accepted)s members already accepted.",
-                    accepted=accepted,
-                ))
-        before = _trial_values(trial)
-    for name in TRIAL_FIELDS:
-        value = data.get(name)
-        if name == "description":
-            value = (value or "").replace("\r\n", "\n")
-        setattr(trial, name, value)
-    current = {s.segment: s for s in trial.segments}
-    trial.segments = [current.get(code) or TrialSegment(segment=code) for code in sorted(set(segments))]
-    db.flush()
-    after = _trial_values(trial)
-    if creating:
-        audit.record(user, "create", "trial", trial.id, None, {**after, "status": trial.status})
-    else:
-        audit.record(user, "update", "trial", trial.id, before, after)
-    db.commit()
+        name, message = next(iter(errors.items()))
+        raise TrialRefused(message, field=name)
+    return segments
+
+
+def _check_capacity(trial: Trial, capacity: int | None) -> None:
+    if capacity is None:
+        return
+    accepted = accepted_count(trial.id)
+    if capacity < accepted:
+        raise TrialRefused(_(
+            "The capacity cannot be lower than the %(accepted)s members already accepted.",
+            accepted=accepted,
+        ), field="capacity")
+
+
+def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
+    """Create (trial None) or update a trial from clean form data, in one unit of work. `user`
+    is the staff member acting (recorded in the audit log)."""
+    segments = _checked_segments(data)
+    with unit_of_work():
+        if trial is None:
+            trial = Trial(status="draft", created_by_id=user.id)
+            db.add(trial)
+            before = None
+        else:
+            trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+            _check_capacity(trial, data.get("capacity"))
+            before = _trial_values(trial)
+        for name in TRIAL_FIELDS:
+            value = data.get(name)
+            setattr(trial, name, clean_text(value) if name == "description" else value)
+        current = {s.segment: s for s in trial.segments}
+        trial.segments = [current.get(code) or TrialSegment(segment=code) for code in segments]
+        db.flush()
+        after = _trial_values(trial)
+        if before is None:
+            audit.record(user, "create", "trial", trial.id, None, {**after, "status": trial.status})
+        else:
+            audit.record(user, "update", "trial", trial.id, before, after)
     return trial
 
 
@@ -211,24 +235,28 @@ def allowed_transitions(trial: Trial) -> tuple[str, ...]:
     return domain.TRIAL_TRANSITIONS.get(trial.status, ())
 
 
-def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
-    """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it; commits."""
-    trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+def status_refusal(trial: Trial, new_status: str) -> str | None:
+    """Why `trial` cannot move to `new_status`, or None when TRIAL_TRANSITIONS allows it."""
     if new_status not in domain.TRIAL_STATUSES:
-        raise TrialRefused(_("Unknown status."))
+        return _("Unknown status.")
     if new_status not in allowed_transitions(trial):
-        current_label, new_label = domain.TRIAL_STATUSES[trial.status], domain.TRIAL_STATUSES[new_status]
-        db.rollback()
-        raise TrialRefused(_(
-            "A trial cannot go from %(current)s to %(new)s.", current=current_label, new=new_label,
-        ))
+        return _("A trial cannot go from %(current)s to %(new)s.",
+                 current=domain.TRIAL_STATUSES[trial.status], new=domain.TRIAL_STATUSES[new_status])
     if new_status == "recruiting" and not trial.questions:
-        db.rollback()
-        raise TrialRefused(_("Add at least one question before the trial starts recruiting."))
-    audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status},
-                 {"status": new_status})
-    trial.status = new_status
-    db.commit()
+        return _("Add at least one question before the trial starts recruiting.")
+    return None
+
+
+def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
+    """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it, in one unit of work."""
+    with unit_of_work():
+        trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+        refusal = status_refusal(trial, new_status)
+        if refusal:
+            raise TrialRefused(refusal)
+        audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status},
+                     {"status": new_status})
+        trial.status = new_status
     return trial
 
 
@@ -238,7 +266,7 @@ def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
 
 def parse_options(text: str | None) -> list[str]:
     """Options typed one per line; surrounding blank lines and spaces are dropped."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = clean_text(text)
     if not text:
         return []
     return [line.strip() for line in text.split("\n")]
@@ -275,7 +303,7 @@ def check_new_question(trial: Trial, required: bool, locked: bool) -> None:
         raise TrialRefused(_(
             "Members have already submitted evaluations of this trial, so a new question must be "
             "optional: their submitted answers could not include it."
-        ))
+        ), field="required")
 
 
 def check_question_change(question: Question, kind: str, required: bool, options: list[str],
@@ -288,12 +316,12 @@ def check_question_change(question: Question, kind: str, required: bool, options
         raise TrialRefused(_(
             "Members have already submitted evaluations of this trial, so the kind of a question "
             "cannot change: their answers were given to the present kind."
-        ))
+        ), field="kind")
     if required and not question.required:
         raise TrialRefused(_(
             "Members have already submitted evaluations of this trial, so an optional question "
             "cannot become required."
-        ))
+        ), field="required")
     if kind in domain.CHOICE_QUESTION_KINDS:
         missing = [o for o in (question.options or []) if o not in options]
         if missing:
@@ -301,7 +329,7 @@ def check_question_change(question: Question, kind: str, required: bool, options
                 "Members have already submitted evaluations of this trial, so existing options "
                 "cannot be removed or renamed (missing: %(options)s). You may add new options.",
                 options=", ".join(missing),
-            ))
+            ), field="options")
 
 
 def check_delete(question: Question, locked: bool) -> None:
@@ -326,80 +354,79 @@ def _question_values(data: dict[str, Any]) -> dict[str, Any]:
     options = parse_options(data.get("options")) if kind in domain.CHOICE_QUESTION_KINDS else []
     error = options_errors(kind, options)
     if error:
-        raise TrialRefused(error)
+        raise TrialRefused(error, field="options")
     return dict(
-        kind=kind, prompt=(data.get("prompt") or "").strip(),
-        help_text=(data.get("help_text") or "").strip(), required=bool(data.get("required")),
-        options=options,
+        kind=kind, prompt=clean_text(data.get("prompt")), help_text=clean_text(data.get("help_text")),
+        required=bool(data.get("required")), options=options,
     )
 
 
 def add_question(trial: Trial, data: dict[str, Any], actor: User) -> Question:
     values = _question_values(data)
-    check_new_question(trial, values["required"], questionnaire_locked(trial))
-    position = (max((q.position for q in trial.questions), default=-1)) + 1
-    question = Question(trial_id=trial.id, position=position, **values)
-    db.add(question)
-    db.flush()
-    audit.record(actor, "question.add", "trial", trial.id, None,
-                 {"question_id": question.id, **_question_audit(question), "position": position + 1})
-    db.commit()
+    with unit_of_work():
+        check_new_question(trial, values["required"], questionnaire_locked(trial))
+        position = (max((q.position for q in trial.questions), default=-1)) + 1
+        question = Question(trial_id=trial.id, position=position, **values)
+        db.add(question)
+        db.flush()
+        audit.record(actor, "question.add", "trial", trial.id, None,
+                     {"question_id": question.id, **_question_audit(question), "position": position + 1})
     return question
 
 
 def update_question(question: Question, data: dict[str, Any], actor: User) -> Question:
     values = _question_values(data)
-    check_question_change(question, values["kind"], values["required"], values["options"],
-                          questionnaire_locked(question.trial))
-    before = _question_audit(question)
-    old_options = list(question.options or [])
-    if values["kind"] != question.kind or any(o not in values["options"] for o in old_options):
-        # Only drafts can hold answers here (the questionnaire is not locked): they no longer fit.
-        db.execute(delete(Answer).where(Answer.question_id == question.id))
-    for name, value in values.items():
-        setattr(question, name, value)
-    after = _question_audit(question)
-    changed = [k for k in after if before[k] != after[k]]
-    # Which question: its id, and its text when the text itself did not change.
-    audit.record(actor, "question.update", "trial", question.trial_id,
-                 {k: before[k] for k in changed},
-                 {"question_id": question.id, "prompt": question.prompt,
-                  **{k: after[k] for k in changed}})
-    db.commit()
+    with unit_of_work():
+        check_question_change(question, values["kind"], values["required"], values["options"],
+                              questionnaire_locked(question.trial))
+        before = _question_audit(question)
+        old_options = list(question.options or [])
+        if values["kind"] != question.kind or any(o not in values["options"] for o in old_options):
+            # Only drafts can hold answers here (the questionnaire is not locked): they no longer fit.
+            db.execute(delete(Answer).where(Answer.question_id == question.id))
+        for name, value in values.items():
+            setattr(question, name, value)
+        after = _question_audit(question)
+        changed = [k for k in after if before[k] != after[k]]
+        # Which question: its id, and its text when the text itself did not change.
+        audit.record(actor, "question.update", "trial", question.trial_id,
+                     {k: before[k] for k in changed},
+                     {"question_id": question.id, "prompt": question.prompt,
+                      **{k: after[k] for k in changed}})
     return question
 
 
 def delete_question(question: Question, actor: User) -> None:
-    check_delete(question, questionnaire_locked(question.trial))
-    trial = question.trial
-    audit.record(actor, "question.delete", "trial", trial.id,
-                 {"question_id": question.id, **_question_audit(question),
-                  "position": question.position + 1}, None)
-    # Drafts may hold answers to it (nothing submitted, or the delete was refused above).
-    db.execute(delete(Answer).where(Answer.question_id == question.id))
-    trial.questions.remove(question)
-    db.delete(question)
-    for i, q in enumerate(trial.questions):
-        q.position = i
-    db.commit()
+    with unit_of_work():
+        check_delete(question, questionnaire_locked(question.trial))
+        trial = question.trial
+        audit.record(actor, "question.delete", "trial", trial.id,
+                     {"question_id": question.id, **_question_audit(question),
+                      "position": question.position + 1}, None)
+        # Drafts may hold answers to it (nothing submitted, or the delete was refused above).
+        db.execute(delete(Answer).where(Answer.question_id == question.id))
+        trial.questions.remove(question)
+        db.delete(question)
+        for i, q in enumerate(trial.questions):
+            q.position = i
 
 
 def move_question(question: Question, direction: str, actor: User) -> None:
     """Swap the question with its neighbour above ("up") or below ("down")."""
-    trial = question.trial
-    check_open(trial)
-    ordered = list(trial.questions)
-    index = ordered.index(question)
-    other = index - 1 if direction == "up" else index + 1
-    if direction not in ("up", "down") or not 0 <= other < len(ordered):
-        return
-    ordered[index], ordered[other] = ordered[other], ordered[index]
-    for i, q in enumerate(ordered):
-        q.position = i
-    # Positions are recorded as people count them (from 1).
-    audit.record(actor, "question.move", "trial", trial.id, {"position": index + 1},
-                 {"question_id": question.id, "prompt": question.prompt, "position": other + 1})
-    db.commit()
+    with unit_of_work():
+        trial = question.trial
+        check_open(trial)
+        ordered = list(trial.questions)
+        index = ordered.index(question)
+        other = index - 1 if direction == "up" else index + 1
+        if direction not in ("up", "down") or not 0 <= other < len(ordered):
+            return
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for i, q in enumerate(ordered):
+            q.position = i
+        # Positions are recorded as people count them (from 1).
+        audit.record(actor, "question.move", "trial", trial.id, {"position": index + 1},
+                     {"question_id": question.id, "prompt": question.prompt, "position": other + 1})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,42 +446,52 @@ def applicants(trial: Trial, status: str | None = None, per_page: int = APPLICAN
     return paginate(stmt, per_page=per_page, scalars=False)
 
 
-def decide(trial: Trial, enrollment_id: int, accept: bool, staff: User) -> Enrollment:
-    """Accept or decline an application; accepting is refused when the trial is full."""
-    locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update())
-    enrollment = db.scalar(
+def get_enrollment(viewer: User, trial: Trial, enrollment_id: int) -> Enrollment | None:
+    """An enrollment of `trial`, or None when it does not exist, belongs to another trial, or
+    the trial is outside `viewer`'s scope."""
+    if get_trial(viewer, trial.id) is None:
+        return None
+    return db.scalar(
         select(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.trial_id == trial.id)
     )
-    if locked is None or enrollment is None:
-        raise LookupError(enrollment_id)
-    previous = enrollment.status
-    try:
-        if locked.status == "closed":
-            raise TrialRefused(_("This trial is closed: enrollments can no longer change."))
-        if enrollment.status == "withdrawn":
-            raise TrialRefused(_("This member has withdrawn from the trial."))
-        if accept:
-            if enrollment.status == "accepted":
-                raise TrialRefused(_("This member is already accepted."))
-            left = places_left(locked, accepted_count(locked.id))
-            if left is not None and left <= 0:
-                raise TrialRefused(_("The trial is full: no place is left to accept this member."))
-            enrollment.status = "accepted"
-        else:
-            if enrollment.status == "declined":
-                raise TrialRefused(_("This application is already declined."))
-            enrollment.status = "declined"
-    except TrialRefused:
-        db.rollback()
-        raise
-    enrollment.decided_at = utcnow()
-    enrollment.decided_by_id = staff.id
-    member_name = db.scalar(select(User.name).where(User.id == enrollment.member_id))
-    audit.record(staff, "enrollment.accept" if accept else "enrollment.decline", "trial",
-                 locked.id, {"enrollment_status": previous},
-                 {"enrollment_id": enrollment.id, "member": member_name,
-                  "enrollment_status": enrollment.status})
-    db.commit()
+
+
+def decision_refusal(trial_status: str, enrollment_status: str, accept: bool,
+                     places: int | None) -> str | None:
+    """Why staff cannot accept (or decline) an enrollment now, or None. `places` is the number
+    of places left (None: no limit)."""
+    if trial_status == "closed":
+        return _("This trial is closed: enrollments can no longer change.")
+    if enrollment_status == "withdrawn":
+        return _("This member has withdrawn from the trial.")
+    if accept and enrollment_status == "accepted":
+        return _("This member is already accepted.")
+    if accept and places is not None and places <= 0:
+        return _("The trial is full: no place is left to accept this member.")
+    if not accept and enrollment_status == "declined":
+        return _("This application is already declined.")
+    return None
+
+
+def decide(trial: Trial, enrollment: Enrollment, accept: bool, staff: User) -> Enrollment:
+    """Accept or decline an application, in one unit of work; accepting is refused when the
+    trial is full. The trial row is locked while the accepted enrollments are counted."""
+    with unit_of_work():
+        locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
+        db.refresh(enrollment)
+        previous = enrollment.status
+        places = places_left(locked, accepted_count(locked.id)) if accept else None
+        refusal = decision_refusal(locked.status, previous, accept, places)
+        if refusal:
+            raise TrialRefused(refusal)
+        enrollment.status = "accepted" if accept else "declined"
+        enrollment.decided_at = utcnow()
+        enrollment.decided_by_id = staff.id
+        member_name = db.scalar(select(User.name).where(User.id == enrollment.member_id))
+        audit.record(staff, "enrollment.accept" if accept else "enrollment.decline", "trial",
+                     locked.id, {"enrollment_status": previous},
+                     {"enrollment_id": enrollment.id, "member": member_name,
+                      "enrollment_status": enrollment.status})
     return enrollment
 
 
@@ -481,9 +518,9 @@ def member_trials(member: User, per_page: int = MEMBER_PER_PAGE) -> Page:
     return paginate(stmt, per_page=per_page, scalars=False)
 
 
-def member_trial(trial_id: int, member: User) -> Trial | None:
-    """The trial if the member may see it: never a draft; open to their segment, or one they
-    have an enrollment in (their segment may have changed since)."""
+def get_trial_open_to_member(member: User, trial_id: int) -> Trial | None:
+    """The trial if the member may see it (and apply or withdraw there): never a draft; open to
+    their segment, or one they have an enrollment in (their segment may have changed since)."""
     mine = select(Enrollment.id).where(
         Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id
     ).exists()
@@ -533,53 +570,49 @@ def _format_date(value: date) -> str:
 
 
 def apply(trial: Trial, member: User, motivation: str) -> Enrollment:
-    """Apply (or re-apply after withdrawing); auto-accepted when the trial says so. Commits."""
-    locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update())
-    if locked is None:
-        raise LookupError(trial.id)
-    enrollment = db.scalar(
-        select(Enrollment).where(Enrollment.trial_id == locked.id, Enrollment.member_id == member.id)
-    )
-    refusal = application_refusal(locked, member, enrollment, accepted_count(locked.id))
-    if refusal:
-        db.rollback()
-        raise TrialRefused(refusal)
-    now = utcnow()
-    if enrollment is None:
-        enrollment = Enrollment(trial_id=locked.id, member_id=member.id)
-        db.add(enrollment)
-    enrollment.motivation = (motivation or "").replace("\r\n", "\n").replace("\x00", "").strip()
-    enrollment.created_at = now
-    if locked.auto_accept:
-        enrollment.status = "accepted"
-        enrollment.decided_at = now
-        enrollment.decided_by_id = None
-    else:
-        enrollment.status = "applied"
-        enrollment.decided_at = None
-        enrollment.decided_by_id = None
+    """Apply (or re-apply after withdrawing), in one unit of work; auto-accepted when the trial
+    says so."""
     try:
-        db.commit()
+        with unit_of_work():
+            locked = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update())
+            if locked is None:
+                raise LookupError(trial.id)
+            enrollment = my_enrollment(locked, member)
+            refusal = application_refusal(locked, member, enrollment, accepted_count(locked.id))
+            if refusal:
+                raise TrialRefused(refusal)
+            if enrollment is None:
+                enrollment = Enrollment(trial_id=locked.id, member_id=member.id)
+                db.add(enrollment)
+            _fill_application(enrollment, clean_text(motivation), locked.auto_accept)
     except IntegrityError:
-        db.rollback()
+        # Another request of the same member inserted the enrollment in between.
         raise TrialRefused(_("You have already applied to this trial.")) from None
     return enrollment
 
 
+def _fill_application(enrollment: Enrollment, motivation: str, auto_accept: bool) -> None:
+    now = utcnow()
+    enrollment.motivation = motivation
+    enrollment.created_at = now
+    enrollment.status = "accepted" if auto_accept else "applied"
+    enrollment.decided_at = now if auto_accept else None
+    enrollment.decided_by_id = None
+
+
 def withdraw(trial: Trial, member: User) -> Enrollment:
-    enrollment = db.scalar(
-        select(Enrollment)
-        .where(Enrollment.trial_id == trial.id, Enrollment.member_id == member.id)
-        .with_for_update()
-    )
-    if enrollment is None or enrollment.status not in ("applied", "accepted"):
-        db.rollback()
-        raise TrialRefused(_("You have no application to withdraw in this trial."))
-    if trial.status == "closed":
-        db.rollback()
-        raise TrialRefused(_("This trial is closed: you can no longer withdraw."))
-    enrollment.status = "withdrawn"
-    db.commit()
+    """Withdraw the member's application or participation, in one unit of work."""
+    with unit_of_work():
+        enrollment = db.scalar(
+            select(Enrollment)
+            .where(Enrollment.trial_id == trial.id, Enrollment.member_id == member.id)
+            .with_for_update()
+        )
+        if enrollment is None or enrollment.status not in ("applied", "accepted"):
+            raise TrialRefused(_("You have no application to withdraw in this trial."))
+        if trial.status == "closed":
+            raise TrialRefused(_("This trial is closed: you can no longer withdraw."))
+        enrollment.status = "withdrawn"
     return enrollment
 
 

@@ -81,7 +81,7 @@ def test_states_listed_newest_first(app, admin_client, dbs):
 def test_invitation_list_query_count_is_fixed(app, office_client, dbs):
     def add(n):
         with app.test_request_context():
-            for i in range(n):
+            for _i in range(n):
                 inv, _ = services.create_invitation("mobile", 14)
                 user = User(email=f"used{inv.id}@example.com", name=f"U{inv.id}", role="member",
                             segment="mobile", password_hash="x")

@@ -1,6 +1,7 @@
 """Sign-in, remember me, sign-out, throttling, paused accounts, password change."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from portal.accounts.models import LoginAttempt, User
@@ -87,6 +88,24 @@ def test_safe_next_only(client, member):
         response = post_login(client, member.email, PASSWORD, next_url=evil)
         assert response.headers["Location"] == "/", evil
         client.post("/logout")
+
+
+# Addresses a redirect must never follow: a tab that browsers drop (%09 decodes to it), another
+# host, a backslash, a scheme, a leading space.
+FOREIGN_NEXT = ["/%09/evil.example/x", "//evil.example", "/\\evil.example", "https://evil.example",
+                "javascript:alert(1)", "%20/x", "/%0a/evil.example", "/%2F/evil.example"]
+
+
+@pytest.mark.parametrize("target", FOREIGN_NEXT)
+def test_sign_in_never_redirects_off_site(client, member, target):
+    response = post_login(client, member.email, PASSWORD, next_url=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/", target
+
+
+def test_sign_in_follows_a_path_with_its_query(client, member):
+    response = post_login(client, member.email, PASSWORD, next_url="/trials%3Fx%3D1")
+    assert response.headers["Location"] == "/trials?x=1"
 
 
 def test_paused_account_is_refused_with_its_own_message(client, dbs):

@@ -142,3 +142,19 @@ def test_script_payloads_are_escaped_in_the_list(office_client, dbs):
 def test_members_page_renders_in_chinese(office_client, member):
     office_client.language("zh_Hans")
     assert office_client.get("/staff/members").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/x", "/%09/evil.example/x", "/\\evil.example",
+                                    "https://evil.example", " /staff/members"])
+def test_pause_never_redirects_off_site(office_client, dbs, target):
+    member = make_user(dbs)
+    response = office_client.post(f"/staff/members/{member.id}/pause", data={"next": target})
+    assert response.headers["Location"] == "/staff/members", target
+
+
+def test_product_team_cannot_see_or_pause_members(product_client, dbs):
+    member = make_user(dbs)
+    assert product_client.get("/staff/members").status_code == 403
+    assert product_client.post(f"/staff/members/{member.id}/pause").status_code == 403
+    dbs.expire_all()
+    assert dbs.get(User, member.id).status == "active"

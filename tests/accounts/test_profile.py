@@ -23,7 +23,8 @@ def test_member_edits_profile(member_client, member, dbs):
     assert response.status_code == 302
     dbs.expire_all()
     user = dbs.get(User, member.id)
-    assert (user.name, user.phone, user.district, user.organization) == ("Li Lei", "021-87654321", "pudong", None)
+    assert (user.name, user.phone, user.district, user.organization) == (
+        "Li Lei", "021-87654321", "pudong", None)
     # not editable, whatever is posted
     assert (user.segment, user.email, user.role) == ("mobile", member.email, "member")
 

@@ -60,7 +60,8 @@ def test_organization_is_required_for_enterprise_and_sme(app, client, dbs, segme
     assert dbs.scalar(select(User).where(User.email == "wang.fang@example.com")) is None
     response = client.post(f"/join/{token}", data=valid(organization="Shanghai Widgets Ltd"))
     assert response.status_code == 302
-    assert dbs.scalar(select(User.organization).where(User.email == "wang.fang@example.com")) == "Shanghai Widgets Ltd"
+    organization = dbs.scalar(select(User.organization).where(User.email == "wang.fang@example.com"))
+    assert organization == "Shanghai Widgets Ltd"
 
 
 @pytest.mark.parametrize("field,value,message", [

@@ -28,7 +28,8 @@ def test_query_count_is_fixed(app, admin_client, dbs):
 def test_create_staff_account(app, admin_client, dbs):
     assert admin_client.get("/admin/staff/new").status_code == 200
     response = admin_client.post("/admin/staff/new", data={
-        "email": "New.Office@Example.com", "name": "New Office", "role": "office", "password": "office-pass-1"})
+        "email": "New.Office@Example.com", "name": "New Office", "role": "office",
+        "password": "office-pass-1"})
     assert response.status_code == 302
     user = dbs.scalar(select(User).where(User.email == "new.office@example.com"))
     assert user.role == "office" and user.check_password("office-pass-1")
@@ -108,7 +109,8 @@ def test_last_active_admin_is_kept(app, dbs, admin_user):
     dbs.expire_all()
     assert dbs.get(User, other.id).role == "office"
     # admin_user is now the last admin; nobody else can demote them, and they cannot themselves
-    response = second.post(f"/admin/staff/{admin_user.id}/role", data={"role": "office"}, follow_redirects=True)
+    response = second.post(f"/admin/staff/{admin_user.id}/role", data={"role": "office"},
+                           follow_redirects=True)
     assert "You cannot take away your own administrator role." in response.get_data(as_text=True)
 
 

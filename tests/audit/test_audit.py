@@ -3,7 +3,7 @@ offers no way to change them."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +24,7 @@ def add_entry(dbs, actor=None, action="update", object_type="item", object_id=1,
               after=None, created_at=None) -> AuditEntry:
     entry = AuditEntry(actor_id=actor.id if actor else None, action=action, object_type=object_type,
                        object_id=object_id, before=before, after=after,
-                       created_at=created_at or datetime.now(timezone.utc))
+                       created_at=created_at or datetime.now(UTC))
     dbs.add(entry)
     dbs.commit()
     return entry
@@ -159,14 +159,14 @@ def test_admin_index_links_to_the_log(admin_client):
 def test_lists_entries_newest_first_readably(admin_client, dbs, admin_user, office_user):
     member = make_user(dbs, role="member", name="Wang Fang")
     add_entry(dbs, office_user, "pause", "user", member.id, {"status": "active"}, {"status": "paused"},
-              created_at=datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc))
+              created_at=datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     add_entry(dbs, admin_user, "change_role", "user", office_user.id, {"role": "office"},
-              {"role": "product"}, created_at=datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
+              {"role": "product"}, created_at=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
     add_entry(dbs, office_user, "export", "export", None, None,
               {"list": "submissions", "format": "xlsx", "filters": {"kind": "gap_report"}, "rows": 12},
-              created_at=datetime(2026, 3, 3, 2, 0, tzinfo=timezone.utc))
+              created_at=datetime(2026, 3, 3, 2, 0, tzinfo=UTC))
     add_entry(dbs, None, "escalate", "item", 7, None, {"overdue_notified_at": "2026-03-04T01:00:00+00:00"},
-              created_at=datetime(2026, 3, 4, 2, 0, tzinfo=timezone.utc))
+              created_at=datetime(2026, 3, 4, 2, 0, tzinfo=UTC))
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     body = page[page.index("<tbody>"):]
     positions = [body.index(text) for text in ("Overdue notice sent", "Exported", "Role changed", "Paused")]
@@ -190,7 +190,7 @@ def test_no_edit_or_delete_controls(admin_client, dbs, admin_user):
 
 
 def test_filters(admin_client, dbs, admin_user, office_user):
-    day = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)
+    day = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
     a = add_entry(dbs, office_user, "pause", "user", 11, created_at=day)
     b = add_entry(dbs, admin_user, "change_role", "user", 12, created_at=day + timedelta(days=1))
     c = add_entry(dbs, office_user, "export", "export", None, after={"list": "improvements"},

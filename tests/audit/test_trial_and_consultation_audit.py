@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from portal import domain
 from portal.audit.models import AuditEntry
+from portal.db import utcnow
 from portal.opinions.models import Consultation
 from portal.trials.models import Enrollment, Evaluation, Question, Trial
-from portal.db import utcnow
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_consultation, make_enrollment, make_trial, make_user
 from tests.opinions.helpers import make_opinion
@@ -65,7 +65,8 @@ def test_create_trial_is_recorded(dbs, product_client, product_user):
 
 def test_edit_trial_records_only_changed_fields_incl_segments(dbs, admin_client, admin_user):
     trial = make_trial(dbs, status="draft", title="Old title", kind="terminal", capacity=20,
-                       segments=("mobile", "household"), description="Try the **new** phone.\n\n- big keys\n- loud speaker")
+                       segments=("mobile", "household"),
+                       description="Try the **new** phone.\n\n- big keys\n- loud speaker")
     response = admin_client.post(f"/staff/trials/{trial.id}/edit", data=trial_data(
         title="New title", segments=["sme"], capacity="25",
         enrollment_opens_on=trial.enrollment_opens_on.isoformat(),
@@ -79,8 +80,8 @@ def test_edit_trial_records_only_changed_fields_incl_segments(dbs, admin_client,
     assert entry.after == {"title": "New title", "segments": ["sme"], "capacity": 25}
 
 
-def test_refused_trial_edit_and_creation_write_nothing(dbs, product_client, member):
-    trial = make_trial(dbs, capacity=5)
+def test_refused_trial_edit_and_creation_write_nothing(dbs, product_client, product_user, member):
+    trial = make_trial(dbs, created_by_id=product_user.id, capacity=5)
     make_enrollment(dbs, trial, member, status="accepted")
     response = product_client.post(f"/staff/trials/{trial.id}/edit", data=trial_data(capacity="0"))
     assert response.status_code == 422
@@ -92,8 +93,8 @@ def test_refused_trial_edit_and_creation_write_nothing(dbs, product_client, memb
 
 
 def test_status_change_is_recorded_and_a_refused_one_is_not(dbs, product_client, product_user):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
-    empty = make_trial(dbs, status="draft", questions=[])
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
+    empty = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=[])
     assert product_client.post(f"/staff/trials/{trial.id}/status",
                                data={"status": "recruiting"}).status_code == 302
     # refused: no question yet, a move TRIAL_TRANSITIONS forbids, an unknown status
@@ -122,7 +123,7 @@ def test_office_cannot_change_a_trial_and_nothing_is_written(dbs, office_client)
 
 
 def test_question_add_edit_move_delete_are_recorded_on_the_trial(dbs, product_client, product_user):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     base = f"/staff/trials/{trial.id}/questions"
     trial_id = trial.id
 
@@ -154,8 +155,8 @@ def test_question_add_edit_move_delete_are_recorded_on_the_trial(dbs, product_cl
     assert delete.before["position"] == 3
 
 
-def test_question_text_change_shows_before_and_after(dbs, product_client):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
+def test_question_text_change_shows_before_and_after(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     q = question(dbs, trial, "Set-up ease")
     product_client.post(f"/staff/trials/{trial.id}/questions/{q.id}/edit",
                         data=question_data(prompt="How easy was the set-up?"))
@@ -164,8 +165,8 @@ def test_question_text_change_shows_before_and_after(dbs, product_client):
     assert entry.after == {"question_id": q.id, "prompt": "How easy was the set-up?"}
 
 
-def test_refused_question_changes_write_nothing(dbs, product_client, member):
-    trial = make_trial(dbs, status="recruiting", questions=QUESTIONS)
+def test_refused_question_changes_write_nothing(dbs, product_client, product_user, member):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="recruiting", questions=QUESTIONS)
     make_enrollment(dbs, trial, member, status="accepted")
     dbs.add(Evaluation(trial_id=trial.id, member_id=member.id, status="submitted", version=1,
                        submitted_at=utcnow()))
@@ -193,7 +194,7 @@ def test_refused_question_changes_write_nothing(dbs, product_client, member):
 
 def test_accept_and_decline_are_recorded_on_the_trial(dbs, product_client, product_user, member,
                                                        other_member):
-    trial = make_trial(dbs, segments=("mobile", "household"))
+    trial = make_trial(dbs, created_by_id=product_user.id, segments=("mobile", "household"))
     first = make_enrollment(dbs, trial, member, status="applied")
     second = make_enrollment(dbs, trial, other_member, status="applied")
     url = f"/staff/trials/{trial.id}/enrollments"
@@ -211,8 +212,8 @@ def test_accept_and_decline_are_recorded_on_the_trial(dbs, product_client, produ
                              "enrollment_status": "declined"}
 
 
-def test_refused_decisions_write_nothing(dbs, product_client, member, other_member):
-    trial = make_trial(dbs, capacity=1, segments=("mobile", "household"))
+def test_refused_decisions_write_nothing(dbs, product_client, product_user, member, other_member):
+    trial = make_trial(dbs, created_by_id=product_user.id, capacity=1, segments=("mobile", "household"))
     make_enrollment(dbs, trial, member, status="accepted")
     waiting = make_enrollment(dbs, trial, other_member, status="applied")
     url = f"/staff/trials/{trial.id}/enrollments/{waiting.id}/decision"
@@ -252,17 +253,18 @@ def test_consultation_create_edit_publish_unpublish_are_recorded(dbs, office_cli
         ("consultation.unpublish", {"status": "published"}, {"status": "draft"})
 
 
-def test_refused_consultation_actions_write_nothing(dbs, product_client, member):
-    published = make_consultation(dbs, status="published")
+def test_refused_consultation_actions_write_nothing(dbs, product_client, product_user, member):
+    published = make_consultation(dbs, created_by_id=product_user.id, status="published")
     make_opinion(dbs, published, member)
-    draft = make_consultation(dbs, status="draft")
+    draft = make_consultation(dbs, created_by_id=product_user.id, status="draft")
     assert product_client.post(f"/staff/consultations/{published.id}/publish").status_code == 302
     assert product_client.post(f"/staff/consultations/{published.id}/unpublish").status_code == 302
     assert product_client.post(f"/staff/consultations/{draft.id}/unpublish").status_code == 302
     today = domain.shanghai_today()
     assert product_client.post(f"/staff/consultations/{draft.id}/edit", data=consultation_data(
         opens_on=today.isoformat(), closes_on=(today - timedelta(days=1)).isoformat())).status_code == 422
-    assert product_client.post("/staff/consultations/new", data=consultation_data(title="")).status_code == 422
+    new = product_client.post("/staff/consultations/new", data=consultation_data(title=""))
+    assert new.status_code == 422
     assert product_client.post(f"/staff/consultations/{draft.id}/publish", csrf=False).status_code == 400
     assert entries(dbs) == []
 
@@ -271,7 +273,8 @@ def test_member_cannot_act_and_nothing_is_written(dbs, member_client):
     consultation = make_consultation(dbs, status="draft")
     trial = make_trial(dbs, status="draft", questions=QUESTIONS)
     assert member_client.post(f"/staff/consultations/{consultation.id}/publish").status_code == 403
-    assert member_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"}).status_code == 403
+    assert member_client.post(f"/staff/trials/{trial.id}/status",
+                              data={"status": "recruiting"}).status_code == 403
     assert entries(dbs) == []
 
 
@@ -280,7 +283,8 @@ def test_member_cannot_act_and_nothing_is_written(dbs, member_client):
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_trial_history_shows_changes_escaped_newest_first(dbs, product_client, product_user, payload):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS, title="Plain title")
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS,
+                       title="Plain title")
     product_client.post(f"/staff/trials/{trial.id}/edit", data=trial_data(
         title=payload, enrollment_opens_on=trial.enrollment_opens_on.isoformat(),
         enrollment_closes_on=trial.enrollment_closes_on.isoformat(),
@@ -333,17 +337,17 @@ def test_consultation_history_shows_changes_escaped(dbs, office_client, office_u
     assert "Published" in history
 
 
-def test_empty_history_says_so(dbs, product_client):
-    trial = make_trial(dbs, status="draft")
-    consultation = make_consultation(dbs, status="draft")
+def test_empty_history_says_so(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft")
+    consultation = make_consultation(dbs, created_by_id=product_user.id, status="draft")
     for url in (f"/staff/trials/{trial.id}", f"/staff/consultations/{consultation.id}"):
         history = history_html(product_client.get(url).get_data(as_text=True))
         assert "No change recorded yet." in history
 
 
-def test_history_of_one_object_does_not_show_anothers(dbs, product_client):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
-    other = make_trial(dbs, status="draft", questions=QUESTIONS)
+def test_history_of_one_object_does_not_show_anothers(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
+    other = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     product_client.post(f"/staff/trials/{other.id}/status", data={"status": "recruiting"})
     history = history_html(product_client.get(f"/staff/trials/{trial.id}").get_data(as_text=True))
     assert "Trial status changed" not in history
@@ -372,9 +376,9 @@ def test_members_never_see_history(dbs, client, member):
         assert staff.name not in html
 
 
-def test_history_issues_a_fixed_number_of_queries(app, dbs, product_client):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
-    consultation = make_consultation(dbs, status="draft")
+def test_history_issues_a_fixed_number_of_queries(app, dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
+    consultation = make_consultation(dbs, created_by_id=product_user.id, status="draft")
     actors = [make_user(dbs, role="product") for _ in range(3)]
 
     def add(n):
@@ -396,8 +400,8 @@ def test_history_issues_a_fixed_number_of_queries(app, dbs, product_client):
     assert few == many
 
 
-def test_history_is_limited_to_the_newest_entries(dbs, product_client):
-    trial = make_trial(dbs, status="draft")
+def test_history_is_limited_to_the_newest_entries(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft")
     for i in range(55):
         dbs.add(AuditEntry(action="update", object_type="trial", object_id=trial.id,
                            before={"title": f"old-{i}-x"}, after={"title": f"new-{i}-x"}))
@@ -414,7 +418,7 @@ def test_history_is_limited_to_the_newest_entries(dbs, product_client):
 def test_admin_audit_page_labels_trial_and_consultation_entries(dbs, client, member):
     product = make_user(dbs, role="product")
     login(client, product)
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
+    trial = make_trial(dbs, created_by_id=product.id, status="draft", questions=QUESTIONS)
     client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
     client.post(f"/staff/trials/{trial.id}/questions/{question(dbs, trial, 'Comments').id}/move",
                 data={"direction": "up"})
@@ -431,9 +435,9 @@ def test_admin_audit_page_labels_trial_and_consultation_entries(dbs, client, mem
     assert "Trial status changed" in page and "Subject" not in page
 
 
-def test_history_renders_in_chinese(dbs, product_client):
-    trial = make_trial(dbs, status="draft", questions=QUESTIONS)
-    consultation = make_consultation(dbs, status="draft")
+def test_history_renders_in_chinese(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
+    consultation = make_consultation(dbs, created_by_id=product_user.id, status="draft")
     product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
     product_client.post(f"/staff/consultations/{consultation.id}/publish")
     product_client.language("zh_Hans")

@@ -37,7 +37,8 @@ def test_office_turns_a_gap_report_into_an_item_closes_it_and_the_member_sees_th
     staff.get_by_label("Title").fill("Open a second counter at Xujiahui at peak hours")
     staff.get_by_label("Department").select_option(label="Store operations")
     staff.get_by_role("button", name="Create item").click()
-    expect(staff.get_by_role("heading", name="Open a second counter at Xujiahui at peak hours")).to_be_visible()
+    heading = staff.get_by_role("heading", name="Open a second counter at Xujiahui at peak hours")
+    expect(heading).to_be_visible()
     item_url = staff.url
 
     # proposed -> approved -> in progress -> done, the last with a note for the member.

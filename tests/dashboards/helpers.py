@@ -1,41 +1,23 @@
-"""Helpers for the dashboard tests: a fixed "today", submissions at given instants, query counts."""
+"""Helpers for the dashboard tests: the fixed "today", submissions at given instants, query counts."""
 from __future__ import annotations
 
-import itertools
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from functools import partial
 
-import pytest
-
-from portal import domain
-from portal.triage.models import Submission
+from tests import factories
 from tests.queries import count_queries  # noqa: F401  (re-exported for the area's tests)
 
-# The dashboards' "today" in these tests (a Shanghai date).
+# The dashboards' "today" in these tests (a Shanghai date; the `fixed_today` fixture sets it).
 TODAY = date(2026, 3, 15)
-_seq = itertools.count(1)
-
-
-@pytest.fixture
-def fixed_today(monkeypatch):
-    monkeypatch.setattr(domain, "shanghai_today", lambda: TODAY)
-    return TODAY
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
-def make_submission(dbs, member, submitted_at: datetime, kind: str = "opinion", **fields) -> Submission:
-    n = next(_seq)
-    values = dict(kind=kind, member_id=member.id, segment=member.segment, district=member.district,
-                  title=f"Submission {n}", description=f"Text {n}", status="new", tags=[],
-                  submitted_at=submitted_at)
-    values.update(fields)
-    submission = Submission(**values)
-    dbs.add(submission)
-    dbs.commit()
-    return submission
+# The dashboards count opinions unless a test says otherwise: make_submission(dbs, member, at).
+make_submission = partial(factories.make_submission, kind="opinion")
 
 
 def day_counts(html: str) -> dict[str, int]:
@@ -46,13 +28,13 @@ def day_counts(html: str) -> dict[str, int]:
 
 def cell(html: str, key: str) -> tuple[int, bool]:
     """A district x commitment cell: (count, highlighted)."""
-    m = re.search(r'<td class="num([^"]*)" data-cell="%s">(?:<strong>)?(\d+)' % re.escape(key), html)
+    m = re.search(rf'<td class="num([^"]*)" data-cell="{re.escape(key)}">(?:<strong>)?(\d+)', html)
     assert m, key
     return int(m.group(2)), "cell-top" in m.group(1)
 
 
 def total(html: str, key: str) -> int:
-    m = re.search(r'data-total="%s"><strong>(\d+)</strong>' % re.escape(key), html)
+    m = re.search(rf'data-total="{re.escape(key)}"><strong>(\d+)</strong>', html)
     assert m, key
     return int(m.group(1))
 

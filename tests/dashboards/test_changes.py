@@ -111,7 +111,7 @@ def test_anonymous_is_sent_to_login(client):
 def test_query_count_does_not_grow_with_items(app, dbs, member_client, member):
     def arrange(n):
         dept = factories.make_department(dbs)
-        for i in range(n):
+        for _i in range(n):
             s = Submission(kind="opinion", member_id=member.id, title="t", description="d",
                            status="linked", tags=[])
             factories.make_item(dbs, status="verified", department_id=dept.id, submissions=[s])

@@ -8,9 +8,15 @@ import pytest
 
 from portal.dashboards import services
 from tests import factories
-from tests.conftest import login
 from tests.dashboards.helpers import (  # noqa: F401
-    TODAY, cell, count_queries, day_counts, department_row, fixed_today, make_submission, total, utc,
+    TODAY,
+    cell,
+    count_queries,
+    day_counts,
+    department_row,
+    make_submission,
+    total,
+    utc,
 )
 
 URL = "/staff/dashboard"
@@ -238,5 +244,22 @@ def test_latest_index_from_the_index_area(office_client, dbs):
         expected = index_services.latest_index()
     assert expected.label == "2026-02"
     assert 'data-testid="index-period">2026-02<' in html
-    assert "<strong>%.1f</strong>" % expected.value in html
+    assert f"<strong>{expected.value:.1f}</strong>" in html
     assert 'href="/staff/index"' in html
+
+
+def test_links_follow_the_viewers_capabilities(office_client, dbs, fixed_today, monkeypatch):
+    from portal import permissions
+
+    factories.make_item(dbs, status="in_progress", department_id=factories.make_department(dbs).id)
+    html = office_client.get(URL).get_data(as_text=True)
+    assert 'href="/staff/supervision"' in html and 'href="/staff/improvements"' in html
+    assert 'href="/staff/index"' in html
+    # A viewer who may not edit items or read the index is not offered those pages.
+    monkeypatch.setitem(permissions.CAPABILITIES, "items.edit", ())
+    monkeypatch.setitem(permissions.CAPABILITIES, "index.view", ())
+    html = office_client.get(URL).get_data(as_text=True)
+    section = html.split('data-testid="dash-items"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/staff/supervision"' not in section and 'href="/staff/improvements"' in section
+    index = html.split('data-testid="dash-index"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/staff/index"' not in index

@@ -5,7 +5,8 @@ import csv
 import gc
 import io
 import tracemalloc
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from sqlalchemy import insert, select
 from portal.audit.models import AuditEntry
 from portal.domain import shanghai_today
 from portal.triage.models import Submission
+from tests import factories
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_department, make_item, make_user
 
@@ -27,16 +29,9 @@ ITEM_HEADER = ["ID", "Title", "Commitment area", "Department", "Priority", "Stat
                "Due date", "Overdue", "Linked submissions", "Created", "Closed at", "Resolution note"]
 
 
-def make_submission(s, member, **fields) -> Submission:
-    values = dict(kind="gap_report", member_id=member.id, segment=member.segment,
-                  district=member.district, channel="store", commitment="counter_service",
-                  severity=2, title="排队太久 Long queue", description="等了四十分钟。",
-                  submitted_at=datetime.now(timezone.utc) - timedelta(hours=1), tags=[])
-    values.update(fields)
-    submission = Submission(**values)
-    s.add(submission)
-    s.commit()
-    return submission
+# The shared builder, with a Chinese title and text the exports must keep as they are.
+make_submission = partial(factories.make_submission, title="排队太久 Long queue",
+                          description="等了四十分钟。")
 
 
 def read_csv(response) -> list[list[str]]:
@@ -101,7 +96,7 @@ def test_submissions_csv_content(office_client, dbs, member, office_user):
     item = make_item(dbs, title="Faster counters")
     sub = make_submission(dbs, member, status="linked", assignee_id=office_user.id,
                           tags=["排队", "store"], low_score=True,
-                          submitted_at=datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc))
+                          submitted_at=datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
     item.submissions = [sub]
     dbs.commit()
     response = office_client.get("/staff/exports/submissions.csv")
@@ -118,7 +113,7 @@ def test_submissions_csv_content(office_client, dbs, member, office_user):
 
 
 def test_submissions_xlsx_content(office_client, dbs, member):
-    sub = make_submission(dbs, member, submitted_at=datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc))
+    sub = make_submission(dbs, member, submitted_at=datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
     ws = read_xlsx(office_client.get("/staff/exports/submissions.xlsx"))
     assert ws.title == "Submissions"
     assert ws.freeze_panes == "A2"
@@ -164,7 +159,7 @@ def test_submission_export_follows_the_list_filters(app, office_client, dbs, mem
                                                     office_user):
     wanted = [
         make_submission(dbs, other_member, district="pudong", title="slow 宽带 broadband", severity=3,
-                        submitted_at=datetime.now(timezone.utc) - timedelta(hours=h))
+                        submitted_at=datetime.now(UTC) - timedelta(hours=h))
         for h in (5, 3, 1)
     ]
     make_submission(dbs, other_member, district="pudong", title="other text", severity=3)
@@ -172,7 +167,7 @@ def test_submission_export_follows_the_list_filters(app, office_client, dbs, mem
     make_submission(dbs, other_member, district="pudong", title="slow 宽带 broadband", kind="opinion")
     make_submission(dbs, other_member, district="pudong", title="slow 宽带 broadband", status="no_action")
     old = make_submission(dbs, other_member, district="pudong", title="slow 宽带 broadband",
-                          submitted_at=datetime.now(timezone.utc) - timedelta(days=40))
+                          submitted_at=datetime.now(UTC) - timedelta(days=40))
     query = {"kind": "gap_report", "district": "pudong", "q": "宽带", "status": "new",
              "date_from": (shanghai_today() - timedelta(days=10)).isoformat()}
     expected = [s.id for s in reversed(wanted)]  # newest first, as the inbox
@@ -229,10 +224,10 @@ def test_items_csv_and_xlsx_content(office_client, dbs, member):
     late = make_item(dbs, title="缩短排队 Shorter queues", department_id=department.id,
                      priority="high", status="in_progress", dmaic_phase="improve",
                      due_on=today - timedelta(days=2), submissions=subs,
-                     created_at=datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc))
+                     created_at=datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     done = make_item(dbs, title="Clear bills", status="done", due_on=today - timedelta(days=2),
-                     resolution_note="账单已改 =SUM(1)", closed_at=datetime(2026, 2, 1, 1, 0, tzinfo=timezone.utc),
-                     created_at=datetime(2026, 1, 6, 2, 0, tzinfo=timezone.utc))
+                     resolution_note="账单已改 =SUM(1)", closed_at=datetime(2026, 2, 1, 1, 0, tzinfo=UTC),
+                     created_at=datetime(2026, 1, 6, 2, 0, tzinfo=UTC))
 
     table = read_csv(office_client.get("/staff/exports/improvements.csv"))
     assert table[0] == ITEM_HEADER
@@ -293,7 +288,7 @@ def test_item_export_neutralizes_formulas(admin_client, dbs):
 # --- streaming from the database ---------------------------------------------------------------------
 
 def _bulk_submissions(dbs, member, n: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     dbs.execute(insert(Submission), [
         dict(kind="gap_report", member_id=member.id, segment="mobile", district="xuhui",
              title=f"排队 {i}", description="x" * 200, submitted_at=now - timedelta(seconds=i),

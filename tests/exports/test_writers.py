@@ -5,13 +5,19 @@ import csv
 import gc
 import io
 import tracemalloc
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from portal.exports.writers import (
-    Column, content_disposition, csv_chunks, csv_response, neutralize, write_xlsx, xlsx_response,
+    Column,
+    content_disposition,
+    csv_chunks,
+    csv_response,
+    neutralize,
+    write_xlsx,
+    xlsx_response,
 )
 
 FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", "\t=1+1", "\r=1+1",
@@ -30,7 +36,7 @@ COLUMNS = [
 def _rows(n: int, title: str = "宽带很慢 slow broadband"):
     for i in range(n):
         yield {"id": i + 1, "title": f"{title} {i} " + "x" * 80, "score": -i,
-               "due": date(2026, 3, 1), "at": datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc),
+               "due": date(2026, 3, 1), "at": datetime(2026, 3, 1, 16, 30, tzinfo=UTC),
                "tags": ["网络", "billing"]}
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,13 @@ from portal.gaps.models import GapPhoto, ServiceGapReport
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_gap_report
 from tests.gaps.helpers import (
-    FIVE_MB, count_queries, image_bytes, padded_png, photo, report_form, shanghai_fields,
+    FIVE_MB,
+    count_queries,
+    image_bytes,
+    padded_png,
+    photo,
+    report_form,
+    shanghai_fields,
 )
 
 
@@ -80,7 +86,7 @@ def test_time_is_shanghai_local_stored_as_utc(member_client, dbs):
     expected = datetime.combine(domain.shanghai_today() - timedelta(days=2),
                                 datetime.min.time().replace(hour=8, minute=15), tzinfo=domain.SHANGHAI)
     assert report.occurred_at == expected
-    assert report.occurred_at.astimezone(timezone.utc).hour == 0  # 08:15 in Shanghai is 00:15 UTC
+    assert report.occurred_at.astimezone(UTC).hour == 0  # 08:15 in Shanghai is 00:15 UTC
     page = member_client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "8:15" in page
 
@@ -162,13 +168,15 @@ def test_future_time_is_refused(member_client, dbs):
 
 def test_tomorrow_is_refused(member_client, dbs):
     tomorrow = (domain.shanghai_today() + timedelta(days=1)).isoformat()
-    response = member_client.post("/reports/new", data=report_form(occurred_on=tomorrow, occurred_time="00:01"))
+    response = member_client.post("/reports/new",
+                                  data=report_form(occurred_on=tomorrow, occurred_time="00:01"))
     assert response.status_code == 422
     assert "cannot be in the future" in response.get_data(as_text=True)
 
 
 def test_absurdly_old_time_is_refused(member_client, dbs):
-    response = member_client.post("/reports/new", data=report_form(occurred_on="1999-12-31", occurred_time="23:59"))
+    response = member_client.post("/reports/new",
+                                  data=report_form(occurred_on="1999-12-31", occurred_time="23:59"))
     assert response.status_code == 422
     assert "Please report gaps from the last 365 days only." in response.get_data(as_text=True)
     assert counts(dbs) == (0, 0)
@@ -252,7 +260,7 @@ def test_script_payloads_render_escaped_for_the_member(member_client, dbs, paylo
 
 
 def test_member_list_shows_own_reports_newest_first_with_status(member_client, member, other_member, dbs):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     make_gap_report(dbs, member, title="Older gap", created_at=now - timedelta(days=2))
     make_gap_report(dbs, member, title="Newer gap", status="in_review", created_at=now - timedelta(hours=1))
     make_gap_report(dbs, other_member, title="Someone else's gap")
@@ -289,7 +297,7 @@ def test_member_list_query_count_is_fixed_and_skips_photo_bytes(app, member_clie
     for _ in range(27):
         _add_photos(dbs, make_gap_report(dbs, member))
     with_30, sql = count_queries(app, member_client, "/reports")
-    assert with_3 == with_30 <= 4
+    assert with_3 == with_30 <= 5  # one of them: what became of each report (member_status)
     assert "gap_photos.data" not in sql
     html = member_client.get("/reports").get_data(as_text=True)
     assert "<td>2</td>" in html

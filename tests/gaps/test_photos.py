@@ -7,7 +7,11 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from portal.gaps.photos import (
-    MAX_PHOTO_BYTES, PhotosRefused, check_photo, check_photos, clean_filename,
+    MAX_PHOTO_BYTES,
+    PhotosRefused,
+    check_photo,
+    check_photos,
+    clean_filename,
 )
 from tests.gaps.helpers import image_bytes, padded_png
 

@@ -1,24 +1,9 @@
 """Helpers for the improvement and notification tests."""
 from __future__ import annotations
 
-
-from portal.triage.models import Submission
-from tests.factories import make_gap_report
+# A member's service-gap report with its triage submission row (re-exported for the area's tests).
+from tests.factories import make_gap_submission as gap_submission  # noqa: F401
 from tests.queries import count_queries  # noqa: F401  (re-exported for the area's tests)
-
-
-def gap_submission(dbs, member, **fields) -> Submission:
-    """A member's service-gap report with its triage submission row."""
-    report = make_gap_report(dbs, member, **fields)
-    submission = Submission(
-        kind="gap_report", gap_report_id=report.id, member_id=member.id, segment=member.segment,
-        district=report.district, channel=report.channel, commitment=report.commitment,
-        severity=report.severity, title=report.title, description=report.description,
-        status="new", tags=[],
-    )
-    dbs.add(submission)
-    dbs.commit()
-    return submission
 
 
 def item_form(item, **changes) -> dict:

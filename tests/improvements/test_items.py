@@ -2,7 +2,7 @@
 transitions and optimistic locking, the timeline, roles and hostile input."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from portal.audit.models import AuditEntry
 from portal.gaps.models import ServiceGapReport
 from portal.improvements.models import ImprovementItem
 from portal.triage.models import Submission
+from tests.audit.helpers import history_text
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import make_department, make_item, make_user
 from tests.improvements.helpers import count_queries, gap_submission, item_form
@@ -61,7 +62,7 @@ def test_product_may_view_but_not_edit(product_client, dbs, member):
 
 def test_list_newest_first_with_counts_department_and_overdue(office_client, dbs, member):
     dep = make_department(dbs, name="Stores dept")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     subs = [gap_submission(dbs, member) for _ in range(3)]
     make_item(dbs, title="Older item", created_at=now - timedelta(days=5), submissions=subs[:2],
               department_id=dep.id, due_on=TODAY - timedelta(days=1), status="in_progress")
@@ -284,7 +285,8 @@ def test_two_staff_saving_at_once_the_later_is_refused_with_input_kept(app, dbs,
     response = second.post(f"/staff/improvements/{item.id}/edit", data=form_b)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "Someone else changed this item" in html
+    assert "Someone else changed this while you were editing." in html
+    assert 'data-testid="conflict"' in html
     assert 'value="Typed by B"' in html and "B&#39;s careful note" in html   # input kept
     assert "Saved by A" in html                                               # current values shown
     dbs.expire_all()
@@ -308,8 +310,7 @@ def test_stale_data_error_is_a_conflict_too(app, office_client, dbs, monkeypatch
     def record_then_race(*args, **kwargs):
         with app.extensions["portal.engine"].begin() as conn:
             conn.exec_driver_sql(
-                "UPDATE improvement_items SET version = version + 1, title = 'Other' WHERE id = %d"
-                % item.id)
+                f"UPDATE improvement_items SET version = version + 1, title = 'Other' WHERE id = {item.id:d}")
         monkeypatch.setattr(services.audit, "record", real_record)
         return real_record(*args, **kwargs)
 
@@ -351,11 +352,13 @@ def test_detail_shows_fields_submissions_and_readable_timeline(office_client, of
     html = office_client.get(f"/staff/improvements/{item.id}").get_data(as_text=True)
     assert "Queue at Xujiahui" in html and "Dept B" in html
     assert f'href="/staff/inbox/{sub.id}"' in html
-    assert "Changed" in html and office_user.name in html
-    assert "Dept A</span> → <span class=\"item-text\">Dept B" in html
-    assert "Approved</span> → <span class=\"item-text\">In progress" in html
-    assert "Normal</span> → <span class=\"item-text\">Urgent" in html
-    assert "Define</span> → <span class=\"item-text\">Analyse" in html
+    history = history_text(html)
+    assert "Changed" in history and office_user.name in history
+    assert "Department: Dept A → Dept B" in history
+    assert "Status: Approved → In progress" in history
+    assert "Priority: Normal → Urgent" in history
+    assert "DMAIC phase: Define → Analyse" in history
+    assert "Due date: — → Mar 1, 2031" in history
 
 
 def test_timeline_is_newest_first(office_client, dbs):
@@ -364,10 +367,8 @@ def test_timeline_is_newest_first(office_client, dbs):
         dbs.expire_all()
         item = dbs.get(ImprovementItem, item.id)
         office_client.post(f"/staff/improvements/{item.id}/edit", data=item_form(item, title=f"Title{n}x"))
-    html = office_client.get(f"/staff/improvements/{item.id}").get_data(as_text=True)
-    timeline = html[html.index("Timeline"):]
-    arrow = '→ <span class="item-text">'
-    assert timeline.index(arrow + "Title2x") < timeline.index(arrow + "Title1x")
+    history = history_text(office_client.get(f"/staff/improvements/{item.id}").get_data(as_text=True))
+    assert history.index("→ Title2x") < history.index("→ Title1x")
     assert len(dbs.scalars(select(AuditEntry).where(AuditEntry.object_type == "item")).all()) == 2
 
 

@@ -1,7 +1,7 @@
 """Overdue escalation to the department's B contact, and the supervision board."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -47,7 +47,7 @@ def test_overdue_item_notifies_the_b_contact_once(app, dbs):
 def test_a_new_due_date_is_escalated_again(app, dbs):
     dep = make_department(dbs)
     item = make_item(dbs, department_id=dep.id, status="approved", due_on=TODAY - timedelta(days=10),
-                     overdue_notified_at=datetime.now(timezone.utc) - timedelta(days=9))
+                     overdue_notified_at=datetime.now(UTC) - timedelta(days=9))
     assert escalate(app) == 0
     item.due_on = TODAY - timedelta(days=1)  # extended, and missed again
     dbs.commit()
@@ -103,7 +103,7 @@ def test_board_counts_and_median_days_to_close(office_client, dbs):
     b = make_user(dbs, role="office", name="Ben Beta")
     dep = make_department(dbs, name="Network", a_contact=a, b_contact=b)
     other = make_department(dbs, name="Quiet dept")
-    t0 = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
     # closed: 2, 4 and 10 days -> median 4.0; rejected and open items do not count
     for days, status in ((2, "done"), (4, "verified"), (10, "done")):
         make_item(dbs, department_id=dep.id, status=status, created_at=t0,
@@ -130,7 +130,7 @@ def test_board_counts_and_median_days_to_close(office_client, dbs):
 
 
 def test_median_helper_by_hand():
-    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
     pairs = [(t0, t0 + timedelta(days=d)) for d in (1, 3, 8, 20)]
     assert services.median_days_to_close(pairs) == 5.5
     assert services.median_days_to_close([]) is None
@@ -142,9 +142,9 @@ def test_board_query_count_is_fixed(app, office_client, dbs):
             dep = make_department(dbs)
             make_item(dbs, department_id=dep.id, status="in_progress",
                       due_on=TODAY - timedelta(days=1),
-                      overdue_notified_at=datetime.now(timezone.utc))
+                      overdue_notified_at=datetime.now(UTC))
             make_item(dbs, department_id=dep.id, status="done",
-                      closed_at=datetime.now(timezone.utc))
+                      closed_at=datetime.now(UTC))
 
     add(3)
     with_3, _ = count_queries(app, office_client, "/staff/supervision")

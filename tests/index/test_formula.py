@@ -1,7 +1,7 @@
 """The index formula and the panel's own figures against hand-computed values."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -97,7 +97,7 @@ def _evaluation(dbs, trial, submitted_at, rating, nps, status="submitted"):
 def test_panel_figures_by_hand(app, dbs):
     period = make_period(dbs)
     trial = make_trial(dbs)
-    utc = timezone.utc
+    utc = UTC
     # 2026-09-30 16:30 UTC is 1 October 00:30 in Shanghai: inside the period.
     _evaluation(dbs, trial, datetime(2026, 9, 30, 16, 30, tzinfo=utc), rating=5, nps=10)
     _evaluation(dbs, trial, datetime(2026, 10, 15, 8, tzinfo=utc), rating=3, nps=9)

@@ -1,7 +1,7 @@
 """The index page, the drill-down per commitment area, and the admin period pages."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -44,9 +44,9 @@ def test_area_drill_down(office_client, dbs):
     make_period(dbs, "2026-09", date(2026, 9, 1), date(2026, 9, 30), figures=FIXED)
     member = make_user(dbs)
     make_gap_report(dbs, member, commitment="roaming", severity=3,
-                    occurred_at=datetime(2026, 9, 10, tzinfo=timezone.utc))
+                    occurred_at=datetime(2026, 9, 10, tzinfo=UTC))
     make_gap_report(dbs, member, commitment="network_quality", severity=1,
-                    occurred_at=datetime(2026, 9, 10, tzinfo=timezone.utc))
+                    occurred_at=datetime(2026, 9, 10, tzinfo=UTC))
     response = office_client.get("/staff/index/areas/roaming")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_members_and_anonymous_cannot_see_the_index(client, dbs):
 def test_period_page_shows_survey_and_panel_figures(admin_client, dbs):
     period = make_period(dbs, figures=FIXED)
     make_gap_report(dbs, make_user(dbs), commitment="counter_service", severity=4,
-                    occurred_at=datetime(2026, 10, 3, tzinfo=timezone.utc))
+                    occurred_at=datetime(2026, 10, 3, tzinfo=UTC))
     page = admin_client.get(f"/staff/index/periods/{period.id}").get_data(as_text=True)
     assert "Survey figures" in page and "own figures" in page
     assert "68.0" in page and "4.0" in page

@@ -63,18 +63,18 @@ def test_file_with_a_byte_order_mark(admin_client, dbs):
 def test_bad_lines_are_each_reported_and_nothing_is_saved(admin_client, dbs):
     period = make_period(dbs, figures=[("satisfaction", "roaming", 55, None)])
     data = (
-        "component,commitment,own_value,competitor_value\n"
-        "satisfaction,network_quality,80,\n"          # line 2: fine
-        "satisfaction,network_quality,81,\n"          # line 3: same figure as line 2
-        "happiness,roaming,80,\n"                     # line 4: unknown component
-        "satisfaction,,80,\n"                         # line 5: satisfaction needs an area
-        "satisfaction,roaming,eighty,\n"              # line 6: not a number
-        "\n"                                          # line 7: blank, skipped
-        "satisfaction_benchmark,overall,84,\n"        # line 8: competitor missing
-        "word_of_mouth,overall,30,140\n"              # line 9: out of range
-        "satisfaction,moon,80,\n"                     # line 10: unknown area
-        "satisfaction,roaming,101,\n"                 # line 11: above 100
-    ).encode()
+        b"component,commitment,own_value,competitor_value\n"
+        b"satisfaction,network_quality,80,\n"          # line 2: fine
+        b"satisfaction,network_quality,81,\n"          # line 3: same figure as line 2
+        b"happiness,roaming,80,\n"                     # line 4: unknown component
+        b"satisfaction,,80,\n"                         # line 5: satisfaction needs an area
+        b"satisfaction,roaming,eighty,\n"              # line 6: not a number
+        b"\n"                                          # line 7: blank, skipped
+        b"satisfaction_benchmark,overall,84,\n"        # line 8: competitor missing
+        b"word_of_mouth,overall,30,140\n"              # line 9: out of range
+        b"satisfaction,moon,80,\n"                     # line 10: unknown area
+        b"satisfaction,roaming,101,\n"                 # line 11: above 100
+    )
     response = upload(admin_client, period, data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 member is told (in-app and by outbox email) and sees the outcome on their own submission."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,12 @@ from portal.triage.models import InternalNote, Submission
 from portal.trials.models import Evaluation
 from tests.conftest import XSS_PAYLOADS, login
 from tests.factories import (
-    make_consultation, make_department, make_enrollment, make_item, make_trial, make_user,
+    make_consultation,
+    make_department,
+    make_enrollment,
+    make_item,
+    make_trial,
+    make_user,
 )
 from tests.improvements.helpers import count_queries, gap_submission, item_form
 
@@ -244,7 +249,7 @@ def test_pages_render_in_chinese(member_client, dbs, member, linked):
 def test_whole_loop_from_a_members_report(app, dbs, member):
     """A member files a report on the site; office staff turn it into an item, close it; the
     member sees the outcome and is notified; the item's timeline shows the link."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from portal.domain import SHANGHAI
     from portal.improvements.models import ImprovementItem
@@ -252,7 +257,7 @@ def test_whole_loop_from_a_members_report(app, dbs, member):
     member_c = app.test_client()
     member_c.language("en")
     login(member_c, member)
-    now = datetime.now(timezone.utc).astimezone(SHANGHAI)
+    now = datetime.now(UTC).astimezone(SHANGHAI)
     response = member_c.post("/reports/new", data={
         "channel": "store", "commitment": "counter_service", "district": "xuhui", "place": "",
         "occurred_on": (now - timedelta(hours=2)).date().isoformat(),
@@ -295,3 +300,43 @@ def test_linking_to_an_item_already_done_tells_the_member_at_once(office_client,
     notes = dbs.scalars(select(Notification)).all()
     assert [(n.user_id, n.submission_id, n.item_id) for n in notes] == [(member.id, submission.id, done.id)]
     assert len(dbs.scalars(select(OutboxEmail)).all()) == 1
+
+
+def test_item_changed_signal_tells_members_once(app, dbs, member, other_member, linked):
+    """Notifications hear of an item's outcome through portal.signals.item_changed, in the
+    sender's unit of work; a moment that is not an outcome tells nobody."""
+    from portal.db import db, unit_of_work
+    from portal.improvements.models import ImprovementItem
+    from portal.signals import item_changed
+
+    item, *_ = linked
+    with app.test_request_context("/"):
+        found = db.get(ImprovementItem, item.id)
+        with unit_of_work():
+            item_changed.send(found, actor=None, old_status="approved", new_status="in_progress")
+        assert db.scalars(select(Notification)).all() == []
+        with unit_of_work():
+            found.status = "done"
+            item_changed.send(found, actor=None, old_status="in_progress", new_status="done")
+            # a second moment in the same unit (or a direct call as well) adds nothing
+            item_changed.send(found, actor=None, old_status="done", new_status="verified")
+    notes = dbs.scalars(select(Notification)).all()
+    assert sorted(n.user_id for n in notes) == sorted([member.id, other_member.id])
+    assert len(dbs.scalars(select(OutboxEmail)).all()) == 2
+
+
+def test_a_refused_unit_leaves_no_notice(app, dbs, linked):
+    from portal.db import db, unit_of_work
+    from portal.errors import Refused
+    from portal.improvements.models import ImprovementItem
+    from portal.signals import item_changed
+
+    item, *_ = linked
+    with app.test_request_context("/"), pytest.raises(Refused):
+        found = db.get(ImprovementItem, item.id)
+        with unit_of_work():
+            found.status = "done"
+            item_changed.send(found, actor=None, old_status="in_progress", new_status="done")
+            raise Refused("stop")
+    assert dbs.scalars(select(Notification)).all() == []
+    assert dbs.scalars(select(OutboxEmail)).all() == []

@@ -6,8 +6,13 @@ from sqlalchemy import select
 
 from portal.opinions.models import Consultation
 from tests.conftest import XSS_PAYLOADS, login
+from tests.factories import make_user
 from tests.opinions.helpers import (
-    closed_consultation, days, make_opinion, open_consultation, opinions_of,
+    closed_consultation,
+    days,
+    make_opinion,
+    open_consultation,
+    opinions_of,
     upcoming_consultation,
 )
 
@@ -28,6 +33,21 @@ def test_member_on_staff_urls_is_403(dbs, member_client, method, url):
     consultation = open_consultation(dbs, status="draft")
     response = getattr(member_client, method)(url.format(id=consultation.id))
     assert response.status_code == 403
+    dbs.expire_all()
+    assert dbs.get(Consultation, consultation.id).status == "draft"
+
+
+@pytest.mark.parametrize("method,url", STAFF_URLS)
+def test_another_product_team_gets_404_on_a_consultation_it_does_not_own(
+        dbs, client, product_user, method, url):
+    owner = make_user(dbs, role="product")
+    consultation = open_consultation(dbs, status="draft", created_by_id=owner.id)
+    login(client, product_user)
+    response = getattr(client, method)(url.format(id=consultation.id))
+    if "{id}" in url:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 200
     dbs.expire_all()
     assert dbs.get(Consultation, consultation.id).status == "draft"
 
@@ -184,7 +204,7 @@ def test_members_never_see_drafts(dbs, member_client, member):
 
 
 def test_pages_render_in_chinese(dbs, client, member, product_user):
-    consultation = open_consultation(dbs, title="漫游资费调整")
+    consultation = open_consultation(dbs, title="漫游资费调整", created_by_id=product_user.id)
     upcoming_consultation(dbs)
     closed = closed_consultation(dbs)
     make_opinion(dbs, closed, member, text="很好")

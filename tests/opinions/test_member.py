@@ -6,7 +6,12 @@ from sqlalchemy.exc import IntegrityError
 from portal.opinions import services
 from tests.conftest import login
 from tests.opinions.helpers import (
-    closed_consultation, count_queries, days, make_opinion, open_consultation, opinions_of,
+    closed_consultation,
+    count_queries,
+    days,
+    make_opinion,
+    open_consultation,
+    opinions_of,
     upcoming_consultation,
 )
 
@@ -208,7 +213,7 @@ def test_two_sessions_posting_at_once_keep_one_opinion(app, dbs, member):
         results.append(post_opinion(c, consultation, stance=stance, text=f"I {stance}").status_code)
 
     threads = [threading.Thread(target=send, args=(c, s))
-               for c, s in zip(clients, ("support", "oppose"))]
+               for c, s in zip(clients, ("support", "oppose"), strict=False)]
     for t in threads:
         t.start()
     for t in threads:

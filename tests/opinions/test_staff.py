@@ -8,7 +8,11 @@ from portal.opinions.models import Consultation
 from tests.conftest import login
 from tests.factories import make_consultation, make_user
 from tests.opinions.helpers import (
-    closed_consultation, count_queries, days, make_opinion, open_consultation,
+    closed_consultation,
+    count_queries,
+    days,
+    make_opinion,
+    open_consultation,
     upcoming_consultation,
 )
 
@@ -79,8 +83,8 @@ def test_same_day_window_is_allowed(dbs, product_client):
     assert response.status_code == 302
 
 
-def test_edit_changes_text_and_window_also_when_published(dbs, product_client, member):
-    consultation = open_consultation(dbs, status="published")
+def test_edit_changes_text_and_window_also_when_published(dbs, product_client, product_user, member):
+    consultation = open_consultation(dbs, status="published", created_by_id=product_user.id)
     make_opinion(dbs, consultation, member)
     response = product_client.get(f"/staff/consultations/{consultation.id}/edit")
     assert response.status_code == 200
@@ -94,8 +98,8 @@ def test_edit_changes_text_and_window_also_when_published(dbs, product_client, m
     assert changed.status == "published"
 
 
-def test_edit_with_bad_window_keeps_the_stored_row(dbs, product_client):
-    consultation = open_consultation(dbs)
+def test_edit_with_bad_window_keeps_the_stored_row(dbs, product_client, product_user):
+    consultation = open_consultation(dbs, created_by_id=product_user.id)
     response = product_client.post(f"/staff/consultations/{consultation.id}/edit", data=form_data(
         title="Not saved", opens_on=days(9).isoformat(), closes_on=days(1).isoformat()))
     assert response.status_code == 422
@@ -135,12 +139,13 @@ def test_unknown_consultation_is_404_for_staff(product_client):
 # --- the list -----------------------------------------------------------------------------
 
 
-def test_list_shows_counts_states_and_filters(dbs, product_client, member, other_member):
-    roaming = open_consultation(dbs, title="Roaming policy", subject="product_policy")
+def test_list_shows_counts_states_and_filters(dbs, product_client, product_user, member, other_member):
+    mine = dict(created_by_id=product_user.id)
+    roaming = open_consultation(dbs, title="Roaming policy", subject="product_policy", **mine)
     counter = closed_consultation(dbs, title="Counter waiting time", subject="service_standard",
-                                  body="Counter staff greet within 90 seconds.")
-    draft = upcoming_consultation(dbs, title="Broadband prices", status="draft",
-                                  subject="business_policy")
+                                  body="Counter staff greet within 90 seconds.", **mine)
+    upcoming_consultation(dbs, title="Broadband prices", status="draft",
+                                  subject="business_policy", **mine)
     make_opinion(dbs, roaming, member, stance="support")
     make_opinion(dbs, roaming, other_member, stance="oppose")
     make_opinion(dbs, counter, member, stance="support_with_changes")
@@ -173,9 +178,9 @@ def test_list_shows_counts_states_and_filters(dbs, product_client, member, other
         "Roaming policy", "Counter waiting time", "Broadband prices"}
 
 
-def test_list_paginates(dbs, product_client):
+def test_list_paginates(dbs, product_client, product_user):
     for n in range(30):
-        make_consultation(dbs, title=f"Numbered consultation {n:02d}")
+        make_consultation(dbs, title=f"Numbered consultation {n:02d}", created_by_id=product_user.id)
     first = product_client.get("/staff/consultations").get_data(as_text=True)
     assert "Page 1 of 2" in first and "30 in all" in first
     second = product_client.get("/staff/consultations?page=2").get_data(as_text=True)
@@ -183,9 +188,9 @@ def test_list_paginates(dbs, product_client):
     assert sum(f"Numbered consultation {n:02d}" in first + second for n in range(30)) == 30
 
 
-def _fill(dbs, n, members):
+def _fill(dbs, n, members, **fields):
     for i in range(n):
-        consultation = open_consultation(dbs, title=f"Consultation {i}")
+        consultation = open_consultation(dbs, title=f"Consultation {i}", **fields)
         for member in members:
             make_opinion(dbs, consultation, member, stance="oppose")
 
@@ -199,9 +204,9 @@ def _queries(app, client, url):
 
 def test_list_query_count_is_fixed(app, dbs, client, product_user, member, other_member):
     login(client, product_user)
-    _fill(dbs, 3, [member])
+    _fill(dbs, 3, [member], created_by_id=product_user.id)
     few = _queries(app, client, "/staff/consultations")
-    _fill(dbs, 27, [member, other_member])
+    _fill(dbs, 27, [member, other_member], created_by_id=product_user.id)
     many = _queries(app, client, "/staff/consultations")
     assert few == many
     assert few <= 4
@@ -266,3 +271,38 @@ def test_detail_paginates_opinions(dbs, office_client):
     second = office_client.get(
         f"/staff/consultations/{consultation.id}?page=2").get_data(as_text=True)
     assert sum(f"Paged member {i:02d}" in first + second for i in range(30)) == 30
+
+
+# --- who reaches which consultation -------------------------------------------------------
+
+
+def test_product_team_reaches_only_its_own_consultations(dbs, client, product_user):
+    """Product teams work on their own consultations; another team's do not exist for them."""
+    own = open_consultation(dbs, title="Our roaming policy", created_by_id=product_user.id)
+    other_team = make_user(dbs, role="product")
+    theirs = open_consultation(dbs, title="Their broadband policy", status="draft",
+                               created_by_id=other_team.id)
+    login(client, product_user)
+    listed = client.get("/staff/consultations").get_data(as_text=True)
+    assert "Our roaming policy" in listed and "Their broadband policy" not in listed
+    assert client.get(f"/staff/consultations/{own.id}").status_code == 200
+    for url in (f"/staff/consultations/{theirs.id}", f"/staff/consultations/{theirs.id}/edit"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/staff/consultations/{theirs.id}/publish").status_code == 404
+    assert client.post(f"/staff/consultations/{theirs.id}/edit", data=form_data()).status_code == 404
+    assert stored(dbs, theirs.id).status == "draft"
+    assert stored(dbs, theirs.id).title == "Their broadband policy"
+
+
+def test_office_reaches_every_consultation(dbs, office_client, product_user):
+    theirs = open_consultation(dbs, title="Product team policy", created_by_id=product_user.id)
+    assert "Product team policy" in office_client.get("/staff/consultations").get_data(as_text=True)
+    page = office_client.get(f"/staff/consultations/{theirs.id}")
+    assert page.status_code == 200 and "Edit" in page.get_data(as_text=True)
+
+
+def test_the_creating_product_team_reaches_its_new_consultation(dbs, product_client):
+    response = product_client.post("/staff/consultations/new", data=form_data(title="Fresh draft"))
+    assert response.status_code == 302
+    assert product_client.get(response.headers["Location"]).status_code == 200
+    assert "Fresh draft" in product_client.get("/staff/consultations").get_data(as_text=True)

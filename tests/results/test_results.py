@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.audit.models import AuditEntry
 from portal.triage.models import Submission
 from portal.trials.models import Answer, Evaluation
 from tests.conftest import login
-from tests.queries import page_statements
 from tests.factories import make_enrollment, make_trial, make_user
+from tests.queries import page_statements
 
-BASE = datetime(2026, 5, 1, 2, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 QUESTIONS = [
     dict(kind="rating", prompt="Ease of setup"),
     dict(kind="nps", prompt="Recommend?"),
@@ -163,7 +164,8 @@ def test_free_text_listed_escaped_with_links_and_filters(fixed, office_client, d
     assert "No free-text answers match." in none
     by_question = texts(question=str(trial.questions[5].id), segment="mobile")
     assert "信号很好" in by_question and "great" in by_question
-    assert office_client.get(url(trial), query_string={"question": "abc", "segment": "bogus"}).status_code == 200
+    assert office_client.get(url(trial),
+                             query_string={"question": "abc", "segment": "bogus"}).status_code == 200
 
 
 def test_link_points_to_the_triage_detail(fixed, office_client, dbs, app):
@@ -254,16 +256,67 @@ def test_unknown_trial_and_format_are_404(fixed, office_client):
     assert office_client.get(url(trial, ".pdf")).status_code == 404
 
 
-def test_product_of_another_trial_views_but_cannot_export(fixed, client, dbs):
+def test_product_of_another_trial_gets_404_on_results_and_export(fixed, client, dbs):
     trial, _ = fixed
     other = make_user(dbs, role="product")
     login(client, other)
     r = client.get(url(trial))
-    assert r.status_code == 200
-    assert "results.csv" not in r.get_data(as_text=True)
-    assert client.get(url(trial, ".csv")).status_code == 403
-    assert client.get(url(trial, ".xlsx")).status_code == 403
+    assert r.status_code == 404
+    assert "信号很好" not in r.get_data(as_text=True)
+    assert client.get(url(trial, ".csv")).status_code == 404
+    assert client.get(url(trial, ".xlsx")).status_code == 404
     assert dbs.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all() == []
+
+
+def test_export_links_shown_to_whoever_may_export(fixed, product_client):
+    trial, _ = fixed
+    html = product_client.get(url(trial)).get_data(as_text=True)
+    assert url(trial, ".csv") in html and url(trial, ".xlsx") in html
+
+
+# --- segment and district as recorded at submission -------------------------------------------------
+
+def test_a_member_who_moves_is_still_counted_where_they_were(fixed, office_client, dbs):
+    """The first member (mobile, Xuhui) moves to Minhang and becomes a household customer after
+    submitting: their answers stay under Mobile / Xuhui, as their submission recorded."""
+    trial, evaluations = fixed
+    mover = dbs.get(User, evaluations[0].member_id)
+    mover.district = "minhang"
+    mover.segment = "household"
+    dbs.commit()
+    html = office_client.get(url(trial)).get_data(as_text=True)
+    rating = _text(_section(html, trial.questions[0]))
+    assert "Xuhui 2 3.50 3.5" in rating and "Minhang" not in rating
+    assert "Mobile / 3G subscriber 2 4.50 4.5" in rating and "Household customer 2 2.50 2.5" in rating
+    free_text = office_client.get(url(trial), query_string={"district": "xuhui"}).get_data(as_text=True)
+    assert "great" in free_text[free_text.index('id="free-text"'):]
+    rows = list(csv.reader(io.StringIO(
+        office_client.get(url(trial, ".csv")).get_data().decode("utf-8-sig"))))
+    assert rows[1][1:3] == ["Mobile / 3G subscriber", "Xuhui"]
+
+
+def test_a_member_who_moves_after_submitting_through_the_form(dbs, client, product_user):
+    """End to end: the member submits on the questionnaire page, then moves district."""
+    trial = make_trial(dbs, status="running", questions=QUESTIONS, created_by_id=product_user.id)
+    member = make_user(dbs, segment="mobile", district="xuhui")
+    make_enrollment(dbs, trial, member, "accepted")
+    login(client, member)
+    q = trial.questions
+    response = client.post(f"/trials/{trial.id}/evaluation", data={
+        f"q-{q[0].id}": "4", f"q-{q[1].id}": "9", f"q-{q[2].id}": "Speed", f"q-{q[3].id}": ["Home"],
+        f"q-{q[4].id}": "yes", f"q-{q[5].id}": "Moved later", "action": "submit",
+    })
+    assert response.status_code == 302
+    client.post("/logout")
+    client._token = None
+    stored = dbs.get(User, member.id)
+    stored.district = "pudong"
+    dbs.commit()
+    login(client, product_user)
+    client.language("en")
+    html = client.get(url(trial)).get_data(as_text=True)
+    rating = _text(_section(html, q[0]))
+    assert "Xuhui 1 4.00 4.0" in rating and "Pudong" not in rating
 
 
 # --- export -----------------------------------------------------------------------------------------

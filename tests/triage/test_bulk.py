@@ -16,7 +16,8 @@ def bulk(client, ids, **data):
 def test_bulk_assign(dbs, office_client, office_user, admin_user, member):
     rows = [make_submission(dbs, member) for _ in range(3)]
     response = bulk(office_client, [r.id for r in rows[:2]], action="assign", assignee_id=str(admin_user.id))
-    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/inbox?kind=gap_report")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/inbox?kind=gap_report")
     assert [reload(dbs, r.id).assignee_id for r in rows] == [admin_user.id, admin_user.id, None]
     for r in rows[:2]:
         (entry,) = audits(dbs, r.id)
@@ -89,7 +90,8 @@ def test_bulk_ignores_rows_the_viewer_cannot_see(dbs, client, member, product_us
 def test_bulk_needs_a_selection_and_a_known_action(dbs, office_client, member):
     r = make_submission(dbs, member)
     bulk(office_client, [], action="tag", tag="x")
-    assert "Please select at least one submission." in office_client.get("/staff/inbox").get_data(as_text=True)
+    page = office_client.get("/staff/inbox").get_data(as_text=True)
+    assert "Please select at least one submission." in page
     bulk(office_client, [r.id], action="delete")
     assert reload(dbs, r.id).tags == []
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from portal.errors import Conflict
 from portal.gaps.models import ServiceGapReport
 from portal.triage import services
 from portal.triage.models import InternalNote, Submission
+from tests.audit.helpers import history_text
 from tests.conftest import XSS_PAYLOADS, login
-from tests.factories import make_consultation, make_gap_report, make_trial, make_user
+from tests.factories import make_consultation, make_gap_report, make_trial
 from tests.opinions.helpers import make_opinion
 from tests.triage.helpers import audits, make_item, make_submission, submission as reload, triage_form
 
-CONFLICT = ("Someone else changed this submission while you were editing. Your changes were not "
-            "saved: review the current values below and save again.")
+CONFLICT = ("Someone else changed this while you were editing. Your changes were not saved: "
+            "review the current values below and save again.")
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def save(client, s, **overrides):
 def test_gap_report_detail_shows_the_report(office_client, gap):
     html = office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True)
     for text in ("Queue at Xujiahui", "Waited 40 minutes.", "Xujiahui store", "Counter service",
-                 "Save triage", "Add internal note", f'name="version" type="hidden" value="1"'):
+                 "Save triage", "Add internal note", 'name="version" type="hidden" value="1"'):
         assert text in html, text
 
 
@@ -57,16 +59,18 @@ def test_save_assigns_sets_status_and_tags_with_an_audit_entry(dbs, office_clien
                     tags=" billing, Queue ,billing,, queue ")
     assert response.status_code == 302
     s = reload(dbs, gap.id)
-    assert (s.assignee_id, s.status, s.tags, s.version) == (office_user.id, "in_review", ["billing", "Queue"], 2)
+    assert (s.assignee_id, s.status, s.tags, s.version) == \
+        (office_user.id, "in_review", ["billing", "Queue"], 2)
     # the member's page reads the status from the report
     assert dbs.get(ServiceGapReport, s.gap_report_id).status == "in_review"
     (entry,) = audits(dbs, gap.id)
     assert entry.actor_id == office_user.id and entry.action == "submission.triage"
     assert entry.before == {"assignee_id": None, "status": "new", "tags": []}
     assert entry.after == {"assignee_id": office_user.id, "status": "in_review", "tags": ["billing", "Queue"]}
-    html = office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True)
-    assert "Triage saved" in html and "Received → In review" in html
-    assert f"- → {office_user.name}" in html
+    history = history_text(office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True))
+    assert "Triage saved" in history and "Status: Received → In review" in history
+    assert f"Assignee: — → {office_user.name}" in history
+    assert "Tags: — → billing, Queue" in history
 
 
 def test_saving_nothing_changes_nothing(dbs, office_client, gap):
@@ -90,7 +94,8 @@ def test_no_action_needs_a_reason(dbs, office_client, gap):
     assert response.status_code == 422 and "Please give the reason why no action is taken." in html
     assert 'value="kept"' in html
     assert reload(dbs, gap.id).status == "new"
-    assert save(office_client, gap, status="no_action", no_action_reason="Outside our network").status_code == 302
+    response = save(office_client, gap, status="no_action", no_action_reason="Outside our network")
+    assert response.status_code == 302
     s = reload(dbs, gap.id)
     assert (s.status, s.no_action_reason) == ("no_action", "Outside our network")
     # back to review clears the reason
@@ -113,7 +118,8 @@ def test_duplicate_rules(dbs, office_client, member, gap):
     def attempt(target, original):
         return save(office_client, reload(dbs, target.id), status="duplicate", duplicate_of_id=original)
     r = attempt(gap, "")
-    assert r.status_code == 422 and "Please give the number of the original submission." in r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Please give the number of the original submission." in r.get_data(as_text=True)
     r = attempt(gap, str(gap.id))
     assert r.status_code == 422 and "cannot be a duplicate of itself" in r.get_data(as_text=True)
     r = attempt(gap, "999999")
@@ -178,7 +184,7 @@ def test_a_change_between_load_and_flush_is_a_conflict(app, dbs, office_user, ga
         other = reload(dbs, gap.id)
         other.tags = ["meanwhile"]
         dbs.commit()
-        with pytest.raises(services.Conflict):
+        with pytest.raises(Conflict):
             services.update_triage(actor, s, version=s.version, assignee_id=None, status="in_review",
                                    no_action_reason=None, duplicate_of_id=None, tags=["mine"])
     s = reload(dbs, gap.id)
@@ -213,21 +219,25 @@ def test_link_and_unlink_items(dbs, office_client, office_user, gap):
     item = make_item(dbs, title="Shorter queues")
     html = office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True)
     assert f"#{item.id} Shorter queues" in html  # offered among the open items
-    assert office_client.post(f"/staff/inbox/{gap.id}/items", data={"open_item": str(item.id)}).status_code == 302
+    linked = office_client.post(f"/staff/inbox/{gap.id}/items", data={"open_item": str(item.id)})
+    assert linked.status_code == 302
     s = reload(dbs, gap.id)
     assert [i.id for i in s.items] == [item.id] and s.status == "linked"
     assert dbs.get(ServiceGapReport, s.gap_report_id).status == "linked"
     again = office_client.post(f"/staff/inbox/{gap.id}/items", data={"item_number": str(item.id)})
     assert again.status_code == 422 and "already linked to that item" in again.get_data(as_text=True)
     missing = office_client.post(f"/staff/inbox/{gap.id}/items", data={"item_number": "999999"})
-    assert missing.status_code == 422 and "There is no improvement item number 999999." in missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert "There is no improvement item number 999999." in missing.get_data(as_text=True)
     assert office_client.post(f"/staff/inbox/{gap.id}/items/{item.id}/unlink").status_code == 302
     s = reload(dbs, gap.id)
     assert s.items == [] and s.status == "in_review"
     actions = [e.action for e in audits(dbs, gap.id)]
     assert actions == ["submission.link", "submission.unlink"]
-    html = office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True)
-    assert "Linked to improvement items" in html and f"- → #{item.id}" in html
+    history = history_text(office_client.get(f"/staff/inbox/{gap.id}").get_data(as_text=True))
+    assert "Linked to improvement items" in history and f"Improvement items: — → #{item.id}" in history
+    assert f"Improvement items: #{item.id} → —" in history
+    assert "Status: Linked to an improvement → In review" in history
 
 
 def test_link_items_service_for_the_item_pages(app, dbs, office_user, gap):
@@ -245,7 +255,8 @@ def test_link_items_service_for_the_item_pages(app, dbs, office_user, gap):
 
 def test_missing_csrf_is_400(dbs, office_client, gap):
     assert office_client.post(f"/staff/inbox/{gap.id}", data=triage_form(gap), csrf=False).status_code == 400
-    assert office_client.post(f"/staff/inbox/{gap.id}/notes", data={"text": "x"}, csrf=False).status_code == 400
+    note = office_client.post(f"/staff/inbox/{gap.id}/notes", data={"text": "x"}, csrf=False)
+    assert note.status_code == 400
     assert office_client.post("/staff/inbox/bulk", data={"ids": [gap.id], "action": "tag", "tag": "x"},
                               csrf=False).status_code == 400
     dbs.expire_all()

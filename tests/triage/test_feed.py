@@ -60,7 +60,8 @@ def test_opinion_enters_the_inbox_and_an_edit_keeps_the_triage(dbs, member_clien
     # staff triage it, then the member edits the opinion
     s.status, s.assignee_id, s.tags = "in_review", office_user.id, ["hours"]
     dbs.commit()
-    assert post_opinion(member_client, consultation, stance="oppose", text="Keep them as they are.").status_code == 302
+    response = post_opinion(member_client, consultation, stance="oppose", text="Keep them as they are.")
+    assert response.status_code == 302
     s = reload(dbs, s.id)
     assert s.description == "Keep them as they are."
     assert (s.status, s.assignee_id, s.tags) == ("in_review", office_user.id, ["hours"])
@@ -69,7 +70,7 @@ def test_opinion_enters_the_inbox_and_an_edit_keeps_the_triage(dbs, member_clien
 
 def evaluate(client, trial, rating, nps, texts=("", "")):
     data = {"action": "submit"}
-    for question, value in zip(trial.questions, (rating, nps, *texts)):
+    for question, value in zip(trial.questions, (rating, nps, *texts), strict=True):
         data[f"q-{question.id}"] = str(value)
     return client.post(f"/trials/{trial.id}/evaluation", data=data)
 

@@ -1,7 +1,7 @@
 """Migration 0002 puts the submissions made before the inbox existed into it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -34,7 +34,7 @@ def test_backfill_creates_submissions_for_existing_rows(old_database):
         trial = make_trial(s, title="eSIM watch")
         draft_trial = make_trial(s)
         done = Evaluation(trial_id=trial.id, member_id=member.id, status="submitted", version=1,
-                          submitted_at=datetime(2024, 3, 1, tzinfo=timezone.utc))
+                          submitted_at=datetime(2024, 3, 1, tzinfo=UTC))
         draft = Evaluation(trial_id=draft_trial.id, member_id=member.id, status="draft", version=0)
         s.add_all([done, draft])
         s.commit()

@@ -476,7 +476,7 @@ def test_a_simultaneous_first_save_is_refused_cleanly(app, dbs, member, trial, m
     monkeypatch.setattr(services, "_locked_working_copy", as_if_not_there_yet)
     with app.test_request_context():
         session["lang"] = "en"  # the message is matched in English; the default is Chinese
-        t = services.member_trial(trial.id, db.get(type(member), member.id))
+        t = services.get_trial_member_may_evaluate(db.get(type(member), member.id), trial.id)
         with pytest.raises(services.EvaluationRefused, match="another window"):
             services.submit_evaluation(t, db.get(type(member), member.id),
                                        MultiDict(valid_answers(trial)))

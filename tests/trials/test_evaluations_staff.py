@@ -10,8 +10,8 @@ from portal.trials.evaluation_services import snapshot
 from portal.trials.models import Answer, Evaluation, EvaluationVersion
 from tests.conftest import login
 from tests.factories import make_enrollment, make_trial, make_user
-from tests.trials.test_evaluations import ALL_KINDS, post_answers, q, valid_answers
 from tests.queries import page_statements
+from tests.trials.test_evaluations import ALL_KINDS, post_answers, q, valid_answers
 
 
 def make_submitted(dbs, trial, member, versions=1, rating=4, nps=9, text="Fine", status="submitted"):
@@ -34,7 +34,8 @@ def make_submitted(dbs, trial, member, versions=1, rating=4, nps=9, text="Fine",
     if submitted:
         evaluation.versions = [
             EvaluationVersion(version=n, submitted_at=now - timedelta(days=versions - n),
-                              answers=snapshot(trial.questions, {**clean, q(trial, "text")[0].id: f"{text} v{n}"}))
+                              answers=snapshot(trial.questions,
+                                               {**clean, q(trial, "text")[0].id: f"{text} v{n}"}))
             for n in range(1, versions + 1)
         ]
     dbs.add(evaluation)
@@ -43,8 +44,8 @@ def make_submitted(dbs, trial, member, versions=1, rating=4, nps=9, text="Fine",
 
 
 @pytest.fixture
-def trial(dbs):
-    return make_trial(dbs, status="running", questions=ALL_KINDS)
+def trial(dbs, product_user):
+    return make_trial(dbs, created_by_id=product_user.id, status="running", questions=ALL_KINDS)
 
 
 @pytest.mark.parametrize("role_client", ["product_client", "office_client", "admin_client"])

@@ -1,7 +1,6 @@
 """Staff decide on applications: the applicants list, accept, decline, capacity."""
 from __future__ import annotations
 
-
 import pytest
 
 from portal.trials.models import Enrollment
@@ -20,8 +19,8 @@ def decide(client, trial, enrollment, decision, **kwargs):
 
 
 @pytest.mark.parametrize("role_client", ["product_client", "office_client", "admin_client"])
-def test_applicants_list(request, dbs, role_client):
-    trial = make_trial(dbs)
+def test_applicants_list(request, dbs, role_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id)
     ann = make_user(dbs, name="Ann Applicant", segment="enterprise", district="minhang",
                     organization="ACME Logistics")
     bob = make_user(dbs, name="Bob Accepted", segment="mobile", district="pudong")
@@ -42,7 +41,7 @@ def test_applicants_list(request, dbs, role_client):
 
 
 def test_accept_and_decline_record_who_and_when(dbs, product_client, product_user):
-    trial = make_trial(dbs)
+    trial = make_trial(dbs, created_by_id=product_user.id)
     a = make_enrollment(dbs, trial, make_user(dbs), status="applied")
     b = make_enrollment(dbs, trial, make_user(dbs), status="applied")
     assert decide(product_client, trial, a, "accept").status_code == 302
@@ -73,8 +72,9 @@ def test_accept_refused_when_full(dbs, admin_client):
     ("recruiting", "accepted", "accept", "This member is already accepted."),
     ("recruiting", "declined", "decline", "This application is already declined."),
 ])
-def test_refused_decisions(dbs, product_client, trial_status, enrollment_status, decision, message):
-    trial = make_trial(dbs, status=trial_status)
+def test_refused_decisions(dbs, product_client, product_user, trial_status, enrollment_status, decision,
+                           message):
+    trial = make_trial(dbs, created_by_id=product_user.id, status=trial_status)
     enrollment = make_enrollment(dbs, trial, make_user(dbs), status=enrollment_status)
     response = decide(product_client, trial, enrollment, decision)
     assert response.status_code == 409 and message in response.get_data(as_text=True)
@@ -82,17 +82,17 @@ def test_refused_decisions(dbs, product_client, trial_status, enrollment_status,
     assert reload(dbs, enrollment).decided_at is None
 
 
-def test_enrollment_of_another_trial_is_404(dbs, product_client):
-    trial = make_trial(dbs)
-    other = make_trial(dbs)
+def test_enrollment_of_another_trial_is_404(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id)
+    other = make_trial(dbs, created_by_id=product_user.id)
     enrollment = make_enrollment(dbs, other, make_user(dbs), status="applied")
     assert decide(product_client, trial, enrollment, "accept").status_code == 404
     assert reload(dbs, enrollment).status == "applied"
     assert product_client.get("/staff/trials/99999/enrollments").status_code == 404
 
 
-def test_bad_decision_is_400(dbs, product_client):
-    trial = make_trial(dbs)
+def test_bad_decision_is_400(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id)
     enrollment = make_enrollment(dbs, trial, make_user(dbs), status="applied")
     assert decide(product_client, trial, enrollment, "maybe").status_code == 400
 
@@ -109,15 +109,15 @@ def test_office_and_members_cannot_decide(dbs, client, office_user, member):
     assert reload(dbs, enrollment).status == "applied"
 
 
-def test_decision_without_csrf_is_400(dbs, product_client):
-    trial = make_trial(dbs)
+def test_decision_without_csrf_is_400(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id)
     enrollment = make_enrollment(dbs, trial, make_user(dbs), status="applied")
     assert decide(product_client, trial, enrollment, "accept", csrf=False).status_code == 400
     assert reload(dbs, enrollment).status == "applied"
 
 
-def test_applicants_list_issues_a_fixed_number_of_queries(app, dbs, product_client):
-    trial = make_trial(dbs, capacity=None)
+def test_applicants_list_issues_a_fixed_number_of_queries(app, dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, capacity=None)
 
     def measure(n):
         for _ in range(n):
@@ -129,8 +129,8 @@ def test_applicants_list_issues_a_fixed_number_of_queries(app, dbs, product_clie
     assert measure(3) == measure(27)
 
 
-def test_applicants_list_is_paginated(dbs, product_client):
-    trial = make_trial(dbs, capacity=None)
+def test_applicants_list_is_paginated(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, capacity=None)
     for i in range(30):
         make_enrollment(dbs, trial, make_user(dbs, name=f"Applicant {i:02d}"), status="applied")
     html = product_client.get(f"/staff/trials/{trial.id}/enrollments").get_data(as_text=True)

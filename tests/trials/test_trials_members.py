@@ -70,7 +70,7 @@ def test_detail_renders_description_and_hides_others(dbs, member_client):
 
 
 def test_staff_and_anonymous_cannot_use_member_pages(dbs, client, product_user):
-    trial = make_trial(dbs)
+    trial = make_trial(dbs, created_by_id=product_user.id)
     response = client.get("/trials")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     login(client, product_user)
@@ -122,7 +122,8 @@ def test_auto_accept(dbs, member_client, member):
     assert response.status_code == 302
     enrollment = enrollment_of(dbs, trial, member)
     assert enrollment.status == "accepted" and enrollment.decided_at is not None
-    assert "You are accepted in this trial." in member_client.get(f"/trials/{trial.id}").get_data(as_text=True)
+    html = member_client.get(f"/trials/{trial.id}").get_data(as_text=True)
+    assert "You are accepted in this trial." in html
 
 
 @pytest.mark.parametrize("auto_accept", [False, True])
@@ -237,7 +238,8 @@ def test_questionnaire_link_only_when_accepted_and_running(dbs, member_client, m
     assert "Fill in the questionnaire" not in html
     applied = make_trial(dbs, status="running")
     make_enrollment(dbs, applied, member, status="applied")
-    assert "Fill in the questionnaire" not in member_client.get(f"/trials/{applied.id}").get_data(as_text=True)
+    html = member_client.get(f"/trials/{applied.id}").get_data(as_text=True)
+    assert "Fill in the questionnaire" not in html
 
 
 def test_motivation_too_long_is_422_with_input_kept(dbs, member_client, member):
@@ -252,14 +254,15 @@ def test_motivation_too_long_is_422_with_input_kept(dbs, member_client, member):
 
 def test_apply_without_csrf_is_400(dbs, member_client, member):
     trial = make_trial(dbs)
-    assert member_client.post(f"/trials/{trial.id}/apply", data={"motivation": "x"}, csrf=False).status_code == 400
+    assert member_client.post(f"/trials/{trial.id}/apply", data={"motivation": "x"},
+                              csrf=False).status_code == 400
     assert member_client.post(f"/trials/{trial.id}/withdraw", csrf=False).status_code == 400
     assert enrollment_of(dbs, trial, member) is None
 
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_motivation_and_title_are_escaped(dbs, client, member, product_user, payload):
-    trial = make_trial(dbs, title=f"Title {payload}")
+    trial = make_trial(dbs, created_by_id=product_user.id, title=f"Title {payload}")
     login(client, member)
     client.post(f"/trials/{trial.id}/apply", data={"motivation": f"Because {payload}"})
     for url in (f"/trials/{trial.id}", "/trials", "/trials/enrollments"):

@@ -21,7 +21,8 @@ QUESTIONS = [
 
 def questions_of(dbs, trial) -> list[Question]:
     dbs.expire_all()
-    return list(dbs.scalars(select(Question).where(Question.trial_id == trial.id).order_by(Question.position)))
+    return list(dbs.scalars(
+        select(Question).where(Question.trial_id == trial.id).order_by(Question.position)))
 
 
 def by_prompt(dbs, trial, prompt) -> Question:
@@ -38,6 +39,13 @@ def submit_evaluation(dbs, trial, status="submitted", version=1):
     return evaluation
 
 
+def field_block(html: str, name: str) -> str:
+    """The part of a form page that shows field `name` and its errors."""
+    start = html.index(f'id="field-{name}"')
+    end = html.find('<div class="field', start + 1)
+    return html[start:end if end > 0 else len(html)]
+
+
 def question_data(**override):
     data = {"kind": "rating", "prompt": "How fast was it?", "help_text": "", "required": "y", "options": ""}
     data.update(override)
@@ -45,13 +53,13 @@ def question_data(**override):
 
 
 @pytest.fixture
-def trial(dbs):
-    return make_trial(dbs, status="draft", questions=QUESTIONS)
+def trial(dbs, product_user):
+    return make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
 
 
 @pytest.fixture
-def locked_trial(dbs):
-    trial = make_trial(dbs, status="running", questions=QUESTIONS)
+def locked_trial(dbs, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="running", questions=QUESTIONS)
     submit_evaluation(dbs, trial)
     return trial
 
@@ -160,8 +168,8 @@ def test_move_questions(dbs, product_client, trial):
                                data={"direction": "sideways"}).status_code == 400
 
 
-def test_question_of_another_trial_is_404(dbs, product_client, trial):
-    other = make_trial(dbs, status="draft")
+def test_question_of_another_trial_is_404(dbs, product_client, trial, product_user):
+    other = make_trial(dbs, created_by_id=product_user.id, status="draft")
     foreign = other.questions[0]
     assert product_client.get(f"/staff/trials/{trial.id}/questions/{foreign.id}/edit").status_code == 404
     assert product_client.post(f"/staff/trials/{trial.id}/questions/{foreign.id}/delete").status_code == 404
@@ -174,15 +182,18 @@ def test_office_and_members_cannot_build(dbs, client, trial, office_user, member
         login(client, user)
         assert client.post(f"/staff/trials/{trial.id}/questions/new", data=question_data()).status_code == 403
         assert client.post(f"/staff/trials/{trial.id}/questions/{q.id}/delete").status_code == 403
-        assert client.post(f"/staff/trials/{trial.id}/questions/{q.id}/move", data={"direction": "down"}).status_code == 403
+        assert client.post(f"/staff/trials/{trial.id}/questions/{q.id}/move",
+                           data={"direction": "down"}).status_code == 403
         client.post("/logout")
     assert len(questions_of(dbs, trial)) == 3
 
 
 def test_missing_csrf_is_400(dbs, product_client, trial):
     q = trial.questions[0]
-    assert product_client.post(f"/staff/trials/{trial.id}/questions/new", data=question_data(), csrf=False).status_code == 400
-    assert product_client.post(f"/staff/trials/{trial.id}/questions/{q.id}/delete", csrf=False).status_code == 400
+    assert product_client.post(f"/staff/trials/{trial.id}/questions/new", data=question_data(),
+                               csrf=False).status_code == 400
+    assert product_client.post(f"/staff/trials/{trial.id}/questions/{q.id}/delete",
+                               csrf=False).status_code == 400
     assert len(questions_of(dbs, trial)) == 3
 
 
@@ -195,7 +206,8 @@ def test_script_in_prompt_help_and_options_is_escaped(dbs, client, trial, produc
     html = client.get(f"/staff/trials/{trial.id}").get_data(as_text=True)
     assert payload not in html and str(escape(f"P {payload}")) in html
     assert str(escape(f"O {payload}")) in html
-    edit_page = client.get(f"/staff/trials/{trial.id}/questions/{by_prompt(dbs, trial, f'P {payload}').id}/edit")
+    edit_page = client.get(
+        f"/staff/trials/{trial.id}/questions/{by_prompt(dbs, trial, f'P {payload}').id}/edit")
     assert payload not in edit_page.get_data(as_text=True)
     # The member's questionnaire shows them escaped too.
     client.post("/logout")
@@ -221,15 +233,15 @@ def test_lock_refuses_delete(dbs, product_client, locked_trial):
     assert len(questions_of(dbs, locked_trial)) == 3
 
 
-def test_lock_counts_a_submitted_status_without_version(dbs, product_client):
-    trial = make_trial(dbs, status="running", questions=QUESTIONS)
+def test_lock_counts_a_submitted_status_without_version(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="running", questions=QUESTIONS)
     submit_evaluation(dbs, trial, status="submitted", version=0)
     q = by_prompt(dbs, trial, "Comments")
     assert product_client.post(f"/staff/trials/{trial.id}/questions/{q.id}/delete").status_code == 409
 
 
-def test_a_draft_evaluation_does_not_lock(dbs, product_client):
-    trial = make_trial(dbs, status="running", questions=QUESTIONS)
+def test_a_draft_evaluation_does_not_lock(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="running", questions=QUESTIONS)
     submit_evaluation(dbs, trial, status="draft", version=0)
     q = by_prompt(dbs, trial, "Comments")
     assert product_client.post(f"/staff/trials/{trial.id}/questions/{q.id}/delete").status_code == 302
@@ -240,8 +252,9 @@ def test_lock_refuses_kind_change(dbs, product_client, locked_trial):
     response = edit(product_client, locked_trial, q, kind="nps")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "so the kind of a question cannot change" in html
-    assert 'value="Set-up ease"' in html
+    assert "so the kind of a question cannot change" in field_block(html, "kind")  # beside its field
+    assert "Please correct the marked fields." in html
+    assert 'value="Set-up ease"' in html and '<option selected value="nps">' in html  # input kept
     assert by_prompt(dbs, locked_trial, "Set-up ease").kind == "rating"
 
 
@@ -297,8 +310,8 @@ def test_lock_allows_safe_changes(dbs, product_client, locked_trial):
     assert "questions cannot be deleted, change type or become required" in html
 
 
-def test_closed_trial_questionnaire_cannot_change(dbs, product_client):
-    trial = make_trial(dbs, status="closed", questions=QUESTIONS)
+def test_closed_trial_questionnaire_cannot_change(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="closed", questions=QUESTIONS)
     q = by_prompt(dbs, trial, "Where bought")
     closed = "This trial is closed: its questionnaire can no longer change."
     responses = [

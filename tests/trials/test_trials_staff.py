@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from markupsafe import escape as markup_escape
-
 import pytest
+from markupsafe import escape as markup_escape
 from sqlalchemy import select
 
 from portal import domain
@@ -55,7 +54,8 @@ def test_member_gets_403_on_every_staff_url(dbs, member_client):
                 f"/staff/trials/{trial.id}/questions/new",
                 f"/staff/trials/{trial.id}/questions/{question.id}/edit"):
         assert member_client.get(url).status_code == 403, url
-    for url in (f"/staff/trials/{trial.id}/status", f"/staff/trials/{trial.id}/questions/{question.id}/delete"):
+    for url in (f"/staff/trials/{trial.id}/status",
+                f"/staff/trials/{trial.id}/questions/{question.id}/delete"):
         assert member_client.post(url, data={"status": "closed"}).status_code == 403, url
     assert stored(dbs, trial.id).status == "recruiting"
 
@@ -70,7 +70,8 @@ def test_office_can_view_but_not_change(dbs, office_client):
     assert office_client.get("/staff/trials/new").status_code == 403
     assert office_client.post("/staff/trials/new", data=trial_data()).status_code == 403
     assert office_client.post(f"/staff/trials/{trial.id}/edit", data=trial_data()).status_code == 403
-    assert office_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"}).status_code == 403
+    assert office_client.post(f"/staff/trials/{trial.id}/status",
+                              data={"status": "recruiting"}).status_code == 403
     assert dbs.scalar(select(Trial).where(Trial.title == "5G phone for seniors")) is None
     assert stored(dbs, trial.id).status == "draft"
 
@@ -138,8 +139,8 @@ def test_create_without_csrf_is_400(dbs, product_client):
     assert dbs.scalar(select(Trial)) is None
 
 
-def test_edit_trial(dbs, product_client):
-    trial = make_trial(dbs, segments=("sme",), status="draft")
+def test_edit_trial(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, segments=("sme",), status="draft")
     page = product_client.get(f"/staff/trials/{trial.id}/edit")
     assert page.status_code == 200 and f'value="{trial.title}"' in page.get_data(as_text=True)
     response = product_client.post(f"/staff/trials/{trial.id}/edit",
@@ -149,13 +150,16 @@ def test_edit_trial(dbs, product_client):
     assert trial.title == "Renamed" and trial.segment_codes == ["enterprise", "sme"]
 
 
-def test_edit_refuses_capacity_below_accepted(dbs, product_client):
-    trial = make_trial(dbs, capacity=5)
+def test_edit_refuses_capacity_below_accepted(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, capacity=5)
     for _ in range(3):
         make_enrollment(dbs, trial, make_user(dbs), status="accepted")
     response = product_client.post(f"/staff/trials/{trial.id}/edit", data=trial_data(capacity="2"))
     assert response.status_code == 422
-    assert "The capacity cannot be lower than the 3 members already accepted." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    capacity = html[html.index('id="field-capacity"'):html.index('id="field-auto_accept"')]
+    assert "The capacity cannot be lower than the 3 members already accepted." in capacity
+    assert 'value="2"' in capacity  # the input is kept
     assert stored(dbs, trial.id).capacity == 5
 
 
@@ -200,22 +204,23 @@ def test_list_filters(dbs, office_client):
     assert titles(q="100%") == {"Family plan 100%"}
     assert titles(q="%") == {"Family plan 100%"}
     assert titles(status="bogus") == {"Fiber for SMEs", "Family plan 100%", "Roaming bundle"}
-    assert "No trial matches." in office_client.get("/staff/trials?q=nothing-like-this").get_data(as_text=True)
+    html = office_client.get("/staff/trials?q=nothing-like-this").get_data(as_text=True)
+    assert "No trial matches." in html
 
 
-def test_list_is_paginated(dbs, product_client):
+def test_list_is_paginated(dbs, product_client, product_user):
     for i in range(23):
-        make_trial(dbs, title=f"Paged trial {i:02d}")
+        make_trial(dbs, created_by_id=product_user.id, title=f"Paged trial {i:02d}")
     html = product_client.get("/staff/trials").get_data(as_text=True)
     assert "Page 1 of 2" in html
     html2 = product_client.get("/staff/trials?page=2").get_data(as_text=True)
     assert "Page 2 of 2" in html2 and html2.count("Paged trial") == 3
 
 
-def test_list_and_detail_issue_a_fixed_number_of_queries(app, dbs, product_client):
+def test_list_and_detail_issue_a_fixed_number_of_queries(app, dbs, product_client, product_user):
     def measure(n):
-        for i in range(n):
-            trial = make_trial(dbs, segments=("mobile", "sme"))
+        for _i in range(n):
+            trial = make_trial(dbs, created_by_id=product_user.id, segments=("mobile", "sme"))
             make_enrollment(dbs, trial, make_user(dbs), status="accepted")
         with count_queries(app) as statements:
             assert product_client.get("/staff/trials").status_code == 200
@@ -229,8 +234,8 @@ def test_list_and_detail_issue_a_fixed_number_of_queries(app, dbs, product_clien
 # -- detail and status -------------------------------------------------------------------------
 
 
-def test_detail_shows_counts_and_links(dbs, product_client):
-    trial = make_trial(dbs, status="running")
+def test_detail_shows_counts_and_links(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="running")
     make_enrollment(dbs, trial, make_user(dbs), status="applied")
     make_enrollment(dbs, trial, make_user(dbs), status="accepted")
     make_enrollment(dbs, trial, make_user(dbs), status="accepted")
@@ -247,8 +252,8 @@ def test_detail_shows_counts_and_links(dbs, product_client):
     ("running", ["Close the trial"], ["Start recruiting", "Start the trial"]),
     ("closed", [], ["Start recruiting", "Start the trial", "Close the trial"]),
 ])
-def test_detail_offers_only_allowed_transitions(dbs, product_client, current, buttons, absent):
-    trial = make_trial(dbs, status=current)
+def test_detail_offers_only_allowed_transitions(dbs, product_client, current, buttons, absent, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status=current)
     html = product_client.get(f"/staff/trials/{trial.id}").get_data(as_text=True)
     for label in buttons:
         assert label in html
@@ -270,37 +275,38 @@ def test_allowed_transitions(dbs, admin_client, current, target):
     ("draft", "running"), ("draft", "closed"), ("running", "recruiting"), ("closed", "running"),
     ("closed", "draft"), ("recruiting", "draft"), ("running", "draft"), ("draft", "draft"),
 ])
-def test_refused_transitions(dbs, product_client, current, target):
-    trial = make_trial(dbs, status=current)
+def test_refused_transitions(dbs, product_client, current, target, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status=current)
     response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": target})
     assert response.status_code == 409
     assert "A trial cannot go from" in response.get_data(as_text=True)
     assert stored(dbs, trial.id).status == current
 
 
-def test_unknown_status_refused(dbs, product_client):
-    trial = make_trial(dbs, status="draft")
+def test_unknown_status_refused(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft")
     response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "<b>x</b>"})
     assert response.status_code == 409 and "Unknown status." in response.get_data(as_text=True)
 
 
-def test_recruiting_needs_a_question(dbs, product_client):
-    trial = make_trial(dbs, status="draft", questions=[])
+def test_recruiting_needs_a_question(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=[])
     response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
     assert response.status_code == 409
     assert "Add at least one question before the trial starts recruiting." in response.get_data(as_text=True)
     assert stored(dbs, trial.id).status == "draft"
 
 
-def test_status_without_csrf_is_400(dbs, product_client):
-    trial = make_trial(dbs, status="draft")
-    response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"}, csrf=False)
+def test_status_without_csrf_is_400(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="draft")
+    response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"},
+                                   csrf=False)
     assert response.status_code == 400
     assert stored(dbs, trial.id).status == "draft"
 
 
-def test_staff_pages_render_in_chinese(dbs, product_client):
-    trial = make_trial(dbs, status="running")
+def test_staff_pages_render_in_chinese(dbs, product_client, product_user):
+    trial = make_trial(dbs, created_by_id=product_user.id, status="running")
     make_enrollment(dbs, trial, make_user(dbs), status="applied")
     product_client.language("zh_Hans")
     for url in ("/staff/trials", "/staff/trials/new", f"/staff/trials/{trial.id}",

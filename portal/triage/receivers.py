@@ -1,0 +1,23 @@
+"""What triage does when other areas report a moment (see portal.signals).
+
+A member's evaluation, gap report or opinion arrives (or is re-submitted, or edited): its row in
+the inbox is created or refreshed, inside the sender's unit of work. The member-side areas send
+the signal and never import triage.
+"""
+from __future__ import annotations
+
+from portal.gaps.models import ServiceGapReport
+from portal.opinions.models import Opinion
+from portal.signals import submission_received
+from portal.triage import services
+from portal.trials.models import Evaluation
+
+
+@submission_received.connect
+def _feed_the_inbox(source, answers=None, **_extra) -> None:
+    if isinstance(source, Evaluation):
+        services.record_evaluation(source, answers)
+    elif isinstance(source, ServiceGapReport):
+        services.record_gap_report(source)
+    elif isinstance(source, Opinion):
+        services.record_opinion(source)

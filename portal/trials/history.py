@@ -1,0 +1,43 @@
+"""How the audit entries of a trial (its questionnaire and enrollment decisions included) are
+told in its History (see portal.audit.history)."""
+from flask_babel import lazy_gettext as _l
+
+from portal import domain
+from portal.audit import Field, describe
+from portal.audit.history import as_date, as_number
+
+describe(
+    "trial",
+    actions={
+        "trial.status": _l("Trial status changed"),
+        "question.add": _l("Question added"),
+        "question.update": _l("Question changed"),
+        "question.delete": _l("Question deleted"),
+        "question.move": _l("Question moved"),
+        "enrollment.accept": _l("Application accepted"),
+        "enrollment.decline": _l("Application declined"),
+    },
+    kind=Field(_l("Kind"), domain.TRIAL_KINDS),
+    title=Field(_l("Title")),
+    description=Field(_l("Description")),
+    status=Field(_l("Status"), domain.TRIAL_STATUSES),
+    capacity=Field(_l("Capacity")),
+    auto_accept=Field(_l("Automatic acceptance")),
+    enrollment_opens_on=Field(_l("Enrollment opens on"), format=as_date),
+    enrollment_closes_on=Field(_l("Enrollment closes on"), format=as_date),
+    starts_on=Field(_l("Trial starts on"), format=as_date),
+    ends_on=Field(_l("Trial ends on"), format=as_date),
+    segments=Field(_l("Target segments"), domain.SEGMENTS),
+    # a question, named by its number and text, then what changed
+    question_id=Field(_l("Question"), format=as_number),
+    prompt=Field(_l("Question text")),
+    question_kind=Field(_l("Question type"), domain.QUESTION_KINDS),
+    help_text=Field(_l("Help text")),
+    required=Field(_l("Required")),
+    options=Field(_l("Options")),
+    position=Field(_l("Position")),
+    # an enrollment decision
+    enrollment_id=Field(_l("Enrollment"), format=as_number),
+    member=Field(_l("Member")),
+    enrollment_status=Field(_l("Enrollment status"), domain.ENROLLMENT_STATUSES),
+)
