@@ -1,5 +1,5 @@
-# `make run` serves the site with demo data; `make test` checks the code (lint) and runs every test
-# (SQLite, PostgreSQL, Chromium).
+# `make run` serves the site with demo data and runs the job consumer; `make test` checks the code
+# (lint) and runs every test (SQLite, PostgreSQL with Redis, Chromium).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,6 +8,8 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PYTEST_ARGS ?=
 # Test processes for the SQLite and PostgreSQL suites (pytest-xdist); each gets its own database.
 PYTEST_WORKERS ?= 2
+# `make run` serves http://127.0.0.1:$(PORT) (PORT=8000 make run).
+PORT ?= 5000
 
 .PHONY: run lint test test-sqlite test-postgres test-browser install translations chromium messages bench clean
 
@@ -22,10 +24,11 @@ install: $(INSTALLED)
 translations: $(INSTALLED)
 	$(BIN)/pybabel -q compile -d portal/translations
 
+# The web server and the job consumer together (Procfile, run by honcho): Ctrl-C stops both.
 run: translations
 	$(BIN)/flask --app portal migrate
 	$(BIN)/flask --app portal seed-demo --if-empty
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 3 --access-logfile - wsgi:app
+	$(BIN)/honcho --procfile Procfile start --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
@@ -51,8 +54,11 @@ test: translations chromium
 test-sqlite: translations
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
+# The second pair: PostgreSQL, and Redis for the job queue (tests/test_jobs.py runs a consumer on it).
 test-postgres: translations
-	TEST_DATABASE_URL="$$(bash tests/start-postgres.sh)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	db="$$(bash tests/start-postgres.sh)" && redis="$$(bash tests/start-redis.sh)" && \
+	  TEST_DATABASE_URL="$$db" PORTAL_TEST_REDIS_URL="$$redis" \
+	  $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 test-browser: translations chromium
 	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)

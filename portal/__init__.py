@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from portal import idempotency  # after CSRFProtect: one-time form tokens (double submissions)
+    idempotency.init_app(app)
 
     from portal import cli
 
@@ -68,11 +70,16 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if not user_id.isdigit():
+        # The id in the session and the remember cookie is "<id>:<session generation>"
+        # (`User.get_id`). Raising the generation (sign-out, "sign out everywhere", a new
+        # password, pausing) ends every session and remember cookie carrying the old one; an id
+        # without a generation (from before it existed) is refused too.
+        user_key, _, generation = (user_id or "").partition(":")
+        if not (user_key.isdigit() and generation.isdigit()):
             return None
-        user = db.get(User, int(user_id))
+        user = db.get(User, int(user_key))
         # A paused account's existing sessions and remember cookies stop working at once.
-        if user is None or user.status != "active":
+        if user is None or user.status != "active" or user.session_generation != int(generation):
             return None
         return user
 

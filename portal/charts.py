@@ -4,7 +4,9 @@ Pure functions returning `Markup` of an `<svg>` element: no script, no external 
 `style` attributes or `<style>` elements (the CSP is "style-src 'self'"); presentation attributes
 (fill, stroke, font-size) only. Each chart has role="img", a <title> and a <desc> (its text
 alternative), axis labels, and prints in black and white readably (patterns are not needed: values
-are written on or beside the bars). Every text passed in is escaped.
+are written on or beside the bars). Every text passed in is escaped exactly once: plain text is
+escaped, and `Markup` (what a template's `_()` or a macro gives, already escaped) is first turned
+back into the text it shows (`_plain`), so "A < B" never reads "A &amp;lt; B".
 
 The caller shows a table of the same numbers beside each chart (accessibility and print).
 
@@ -31,9 +33,18 @@ FONT = "font-family=\"sans-serif\""
 _ids = itertools.count(1)
 
 
+def _plain(text: Any) -> str:
+    """The text as a reader sees it: Markup unescaped, lazy strings translated, None empty."""
+    if text is None:
+        return ""
+    if isinstance(text, Markup):
+        return text.unescape()
+    return str(text)
+
+
 def _t(text: Any) -> str:
-    """Escaped text (None as empty)."""
-    return str(escape("" if text is None else str(text)))
+    """Escaped text (None as empty), escaped once whether it came as text or as Markup."""
+    return str(escape(_plain(text)))
 
 
 def _num(value: float) -> str:
@@ -91,7 +102,8 @@ def _empty(title: Any, desc: Any, css_class: str) -> Markup:
 
 
 def _auto_desc(labels: Sequence[Any], values: Sequence[Any], fmt: Callable[[Any], str]) -> str:
-    return "; ".join(f"{label}: {fmt(value)}" for label, value in zip(labels, values, strict=False))
+    return "; ".join(f"{_plain(label)}: {_plain(fmt(value))}"
+                     for label, value in zip(labels, values, strict=False))
 
 
 def _nice_max(value: float) -> float:
@@ -112,8 +124,8 @@ def _bar_ticks(vmax: float) -> tuple[float, ...]:
     return (0, middle, vmax) if float(middle).is_integer() else (0, vmax)
 
 
-def _truncate(text: str, limit: int) -> str:
-    text = str(text)
+def _truncate(text: Any, limit: int) -> str:
+    text = _plain(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -206,8 +218,8 @@ def stacked_bar_chart(
         return _empty(title, desc, "chart-stacked")
     if desc is None:
         desc = "; ".join(
-            f"{label}: " + ", ".join(
-                f"{name} {_default_format(columns[j][i] if i < len(columns[j]) else 0)}"
+            f"{_plain(label)}: " + ", ".join(
+                f"{_plain(name)} {_default_format(columns[j][i] if i < len(columns[j]) else 0)}"
                 for j, name in enumerate(names)
             )
             for i, label in enumerate(labels)
@@ -281,8 +293,9 @@ class _LinePlot:
 
 def _line_desc(x_labels: Sequence[Any], series: Mapping[Any, Sequence[Any]]) -> str:
     return "; ".join(
-        f"{name}: " + ", ".join(
-            f"{x} {_default_format(v)}" for x, v in zip(x_labels, values, strict=False) if v is not None
+        f"{_plain(name)}: " + ", ".join(
+            f"{_plain(x)} {_default_format(v)}" for x, v in zip(x_labels, values, strict=False)
+            if v is not None
         )
         for name, values in series.items()
     )

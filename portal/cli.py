@@ -4,7 +4,8 @@ Rules:
 - Every command is a thin shell around one service function: it parses options, calls the
   service (which owns its unit of work) and prints the outcome. No rule lives here.
 - The commands: migrate, create-user, invite, seed-demo (setting up), send-outbox (the email
-  outbox, run by cron), escalate-overdue (overdue improvement items, run by cron daily).
+  outbox) and escalate-overdue (overdue improvement items), which the job consumer also runs on
+  its own (portal/jobs), backup and restore (the database).
 - Messages are English: they are read by whoever operates the server, not by panel members
   (a service's refusal, too, is said in English and ends the command with an error).
 """
@@ -131,7 +132,34 @@ def escalate_overdue_command():
     click.echo(f"Escalated {count} overdue item(s).")
 
 
+@command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE when it exists.")
+def backup_command(file, force):
+    """Back up the database to FILE (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from portal.backup import backup
+
+    path = backup(current_app.config["DATABASE_URL"], file, force=force)
+    click.echo(f"Backed up the database to {path}.")
+
+
+@command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(file, yes):
+    """Replace every row of the database with those of the backup FILE."""
+    from portal.backup import restore
+    from portal.db import get_engine
+
+    if not yes:
+        click.confirm("This replaces everything in the database with the backup. Continue?", abort=True)
+    get_engine().dispose()  # no connection of ours holds a lock while the rows are replaced
+    restore(current_app.config["DATABASE_URL"], file)
+    click.echo(f"Restored the database from {file}. Run `migrate` if the backup is from an older "
+               "version of the portal.")
+
+
 COMMANDS = (
     migrate_command, create_user_command, invite_command, seed_demo_command, send_outbox_command,
-    escalate_overdue_command,
+    escalate_overdue_command, backup_command, restore_command,
 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -36,6 +37,9 @@ def load(app: Flask, overrides: dict | None) -> None:
         SESSION_COOKIE_SECURE=False,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # "Remember me": a month, not Flask-Login's year. Signing out, "sign out everywhere", a new
+        # password and pausing end it earlier (the session generation, see portal._init_login).
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
         REMEMBER_COOKIE_SECURE=False,
         # Photos are at most 5 MB each and three per report; leave room for the form fields.
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
@@ -44,9 +48,12 @@ def load(app: Flask, overrides: dict | None) -> None:
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         LANGUAGES=("zh_Hans", "en"),
         INVITATION_DAYS=14,
-        # Login throttling: after this many failures in the window, for one account or one
-        # address, further attempts are refused until the window has passed.
+        # Login throttling (portal.accounts.services.throttle_seconds): after LOGIN_MAX_FAILURES
+        # failures in the window for one email, or LOGIN_MAX_FAILURES_PER_ADDRESS from one client
+        # address, further attempts are refused until the window has passed. From the third
+        # failure of an email on, each next attempt also waits 1, 2, 4... seconds.
         LOGIN_MAX_FAILURES=5,
+        LOGIN_MAX_FAILURES_PER_ADDRESS=100,
         LOGIN_WINDOW_SECONDS=15 * 60,
         PAGE_SIZE=25,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -58,6 +65,8 @@ def load(app: Flask, overrides: dict | None) -> None:
         SMTP_STARTTLS=True,
         SMTP_SSL=False,
         SMTP_TIMEOUT=30,
+        # A private certificate authority for the SMTP server's certificate (a file path).
+        SMTP_CA_FILE=None,
         MAIL_FROM="noreply@localhost",
         # Put in front of the paths in emails, e.g. "https://panel.example.com".
         PUBLIC_BASE_URL="",
@@ -65,6 +74,16 @@ def load(app: Flask, overrides: dict | None) -> None:
         # default) trusts none of those headers: a client could otherwise pick its own address
         # and dodge the sign-in throttle.
         TRUSTED_PROXIES=0,
+        # Background jobs (portal/jobs): huey keeps its queue in an SQLite file (None: instance/
+        # jobs.sqlite3) unless REDIS_URL names a Redis server, e.g. "redis://127.0.0.1:6379/0".
+        # JOBS_QUEUE names the queue (two sites sharing one Redis need two names). JOBS_IMMEDIATE
+        # runs each task at once in the caller, with no consumer (None: when TESTING).
+        REDIS_URL=None,
+        JOBS_SQLITE_PATH=None,
+        JOBS_QUEUE="portal",
+        JOBS_IMMEDIATE=None,
+        # Pending invitations that expired this many days ago are deleted by the daily clean-up.
+        INVITATION_KEEP_EXPIRED_DAYS=30,
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ
@@ -73,7 +92,7 @@ def load(app: Flask, overrides: dict | None) -> None:
     if env.get("PORTAL_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM"):
+    for key in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM", "SMTP_CA_FILE"):
         if env.get(f"PORTAL_{key}"):
             app.config[key] = env[f"PORTAL_{key}"]
     if env.get("PORTAL_SMTP_PORT", "").isdigit():
@@ -85,7 +104,18 @@ def load(app: Flask, overrides: dict | None) -> None:
         app.config["TRUSTED_PROXIES"] = int(env["PORTAL_TRUSTED_PROXIES"])
     if env.get("PORTAL_BASE_URL"):
         app.config["PUBLIC_BASE_URL"] = env["PORTAL_BASE_URL"]
+    _jobs_from_env(app.config, env)
     if overrides:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+
+
+def _jobs_from_env(config, env) -> None:
+    """PORTAL_REDIS_URL, PORTAL_JOBS_SQLITE, PORTAL_JOBS_QUEUE and PORTAL_JOBS_IMMEDIATE."""
+    for key, name in (("REDIS_URL", "PORTAL_REDIS_URL"), ("JOBS_SQLITE_PATH", "PORTAL_JOBS_SQLITE"),
+                      ("JOBS_QUEUE", "PORTAL_JOBS_QUEUE")):
+        if env.get(name):
+            config[key] = env[name]
+    if env.get("PORTAL_JOBS_IMMEDIATE"):
+        config["JOBS_IMMEDIATE"] = env["PORTAL_JOBS_IMMEDIATE"].lower() in ("1", "true", "yes")

@@ -3,9 +3,10 @@ from portal.accounts.models import Invitation, LoginAttempt, User
 from portal.audit.models import AuditEntry
 from portal.db import Base
 from portal.gaps.models import GapPhoto, ServiceGapReport
+from portal.idempotency import FormToken
 from portal.improvements.models import Department, ImprovementItem
 from portal.index.models import IndexFigure, IndexPeriod
-from portal.notifications.models import Notification, OutboxEmail
+from portal.notifications.models import Notification, NotificationPreference, OutboxEmail
 from portal.opinions.models import Consultation, Opinion
 from portal.triage.models import InternalNote, Submission, submission_items
 from portal.trials.models import (
@@ -15,13 +16,14 @@ from portal.trials.models import (
     EvaluationVersion,
     Question,
     Trial,
+    TrialOwner,
     TrialSegment,
 )
 
 __all__ = [
     "Answer", "AuditEntry", "Base", "Consultation", "Department", "Enrollment", "Evaluation",
-    "EvaluationVersion", "GapPhoto", "ImprovementItem", "IndexFigure", "IndexPeriod",
-    "InternalNote", "Invitation",
-    "LoginAttempt", "Notification", "Opinion", "OutboxEmail", "Question", "ServiceGapReport",
-    "Submission", "Trial", "TrialSegment", "User", "submission_items",
+    "EvaluationVersion", "FormToken", "GapPhoto", "ImprovementItem", "IndexFigure", "IndexPeriod",
+    "InternalNote", "Invitation", "LoginAttempt", "Notification", "NotificationPreference",
+    "Opinion", "OutboxEmail", "Question", "ServiceGapReport", "Submission", "Trial", "TrialOwner",
+    "TrialSegment", "User", "submission_items",
 ]

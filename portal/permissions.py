@@ -40,6 +40,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # Trials (scoped: product teams reach the trials their team owns)
     "trials.view": STAFF,
     "trials.manage": (PRODUCT, ADMIN),         # create, edit, questionnaire, status, enrollments
+    "trials.manage_owners": (PRODUCT, ADMIN),  # scoped: add co-owners; remove: see may_remove_owners
     "evaluations.view": STAFF,                 # scoped
     "results.view": STAFF,                     # scoped
     "results.export": STAFF,                   # scoped
@@ -65,6 +66,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # Administration
     "staff_accounts.manage": (ADMIN,),
     "audit.view": (ADMIN,),
+    "outbox.manage": (ADMIN,),                 # the email outbox: statuses, errors, send again
 }
 
 # Roles whose reach over trials, consultations and the inbox is not limited to their own.
@@ -157,8 +159,41 @@ def trial_scope(user: Any):
     if role in _SEE_ALL:
         return None
     if role == PRODUCT:
-        return Trial.created_by_id == user.id
+        return Trial.id.in_(_owned_trial_ids(user))
     return false()
+
+
+def _owned_trial_ids(user: Any):
+    """The ids of the trials whose owning team `user` is in (reads ix_trial_owners_user_trial)."""
+    from portal.trials.models import TrialOwner
+
+    return select(TrialOwner.trial_id).where(TrialOwner.user_id == user.id)
+
+
+def owns_trial(user: Any, trial: Any) -> bool:
+    """Is `user` in `trial`'s owning team? The loaded `owners` when they are, else one query."""
+    loaded = trial.__dict__.get("owners")
+    if loaded is not None:
+        return any(owner.user_id == user.id for owner in loaded)
+    from portal.db import db
+    from portal.trials.models import TrialOwner
+
+    return db.scalar(select(TrialOwner.id).where(
+        TrialOwner.trial_id == trial.id, TrialOwner.user_id == user.id)) is not None
+
+
+def trial_owner_roles() -> tuple[str, ...]:
+    """The roles a trial's owning team is made of: those who manage trials but reach only their
+    own (an owner is who they reach)."""
+    return tuple(r for r in CAPABILITIES["trials.manage"] if r not in _SEE_ALL)
+
+
+def may_remove_owners(user: Any, trial: Any) -> bool:
+    """Owners add co-owners; only the trial's creator (or whoever manages owners of every trial)
+    removes one. The creator themselves is never removed (trials.services says so)."""
+    if not can("trials.manage_owners", user, trial):
+        return False
+    return _role(user) in _SEE_ALL or trial.created_by_id == user.id
 
 
 def consultation_scope(user: Any):
@@ -207,7 +242,7 @@ def may_reach(user: Any, obj: Any) -> bool:
     if role != PRODUCT:
         return False
     if isinstance(obj, Trial):
-        return obj.created_by_id == user.id
+        return owns_trial(user, obj)
     if isinstance(obj, Consultation):
         return obj.created_by_id == user.id
     if isinstance(obj, Evaluation):

@@ -1,7 +1,7 @@
 """Response headers every page carries. (Who may open a page is `portal.permissions`.)"""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request, session
 
 # No inline script or style anywhere: every script and stylesheet is a file under /static.
 CONTENT_SECURITY_POLICY = (
@@ -22,4 +22,9 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and ("_user_id" in session or session.modified):
+            # A page for a signed-in person (and the answer that signs them in or otherwise writes
+            # the session) is kept by no cache: not the browser's history after signing out on a
+            # shared computer, nor a proxy. Stylesheets and scripts are the same for everyone.
+            headers["Cache-Control"] = "no-store"
         return response

@@ -10,6 +10,24 @@ commits or rolls back with it.
   keyword `answers`: the frozen answers of an evaluation (optional).
 - `item_changed`: an improvement item changed status. sender: the ImprovementItem; keywords
   `actor` (the staff user), `old_status`, `new_status`.
+
+Lifecycle moments the members and staff hear of (receivers in `notifications/receivers.py`, which
+write the in-app notice and, per the recipient's choice, the email):
+
+- `enrollment_decided`: an application to a trial was decided. sender: the Enrollment (its new
+  status set); keywords `actor` (the staff user, None when automatic), `old_status`,
+  `new_status` ('accepted', 'declined' or 'waitlisted').
+- `trial_status_changed`: a trial moved. sender: the Trial; keywords `actor`, `old_status`,
+  `new_status`. Reaching 'recruiting' tells the members of its segments; 'running' tells its
+  accepted members (with the link to evaluate).
+- `consultation_published`: a consultation was published. sender: the Consultation; keyword
+  `actor`. Every active member hears of it once.
+- `submission_assigned`: a submission's assignee changed. sender: the Submission (new assignee
+  set); keywords `actor`, `old_assignee_id`, `new_assignee_id`. The new assignee hears of it
+  unless they assigned it to themselves.
+- `item_department_set`: an improvement item got an owner department (on creation or when it
+  changes). sender: the ImprovementItem; keywords `actor`, `old_department_id`,
+  `new_department_id`. The department's A contact hears of it unless they did it themselves.
 """
 from __future__ import annotations
 
@@ -19,3 +37,8 @@ _signals = Namespace()
 
 submission_received = _signals.signal("submission-received")
 item_changed = _signals.signal("item-changed")
+enrollment_decided = _signals.signal("enrollment-decided")
+trial_status_changed = _signals.signal("trial-status-changed")
+consultation_published = _signals.signal("consultation-published")
+submission_assigned = _signals.signal("submission-assigned")
+item_department_set = _signals.signal("item-department-set")

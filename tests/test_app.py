@@ -88,3 +88,22 @@ def test_unknown_page_is_a_404_in_the_layout(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Not found" in response.get_data(as_text=True)
+
+
+def test_pages_of_a_signed_in_person_are_not_stored(client, member):
+    response = login(client, member)  # the answer that signs in
+    assert response.headers["Cache-Control"] == "no-store"
+    for path in ("/", "/profile", "/profile/password"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_the_sign_in_page_is_not_stored(client):
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_may_be_cached_even_when_signed_in(client, member):
+    login(client, member)
+    response = client.get("/static/portal.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    response.close()

@@ -115,3 +115,56 @@ def test_charts_ids_are_unique(ctx):
     ida = re.search(r'<title id="([^"]+)"', a).group(1)
     idb = re.search(r'<title id="([^"]+)"', b).group(1)
     assert ida != idb
+
+
+TRICKY = 'A < B & "C"'
+ONCE = "A &lt; B &amp; &#34;C&#34;"
+
+
+def _no_double_escaping(svg: str) -> None:
+    for twice in ("&amp;lt;", "&amp;amp;", "&amp;#34;", "&amp;quot;", "&amp;#39;"):
+        assert twice not in svg
+
+
+def test_text_from_a_template_is_escaped_once(ctx):
+    """A template's `_()` and its macros give Markup (already escaped): the chart must not
+    escape it again ("A &amp;lt; B" showed as "A &lt; B" in the title and tooltips)."""
+    from flask import render_template_string
+
+    from portal import charts
+
+    svg = render_template_string(
+        '{% macro name(x) %}{{ x }}{% endmacro %}'
+        '{{ charts.bar_chart(_("Answers: %(prompt)s", prompt=p), [name(p), "b"], [1, 2]) }}'
+        '{{ charts.stacked_bar_chart(_("By %(p)s", p=p), [name(p)], {name(p): [1]}) }}'
+        '{{ charts.line_chart(_("Trend %(p)s", p=p), [name(p), "Q2"], {name(p): [1, 2]},'
+        ' desc=_("%(p)s", p=p)) }}',
+        charts=charts, p=TRICKY,
+    )
+    _no_double_escaping(svg)
+    assert re.search(rf'<title id="[^"]+">Answers: {ONCE}</title>', svg)
+    assert re.search(rf'<title id="[^"]+">By {ONCE}</title>', svg)
+    assert re.search(rf'<title id="[^"]+">Trend {ONCE}</title>', svg)
+    assert f">{ONCE}</desc>" in svg
+    assert f"<title>{ONCE}: 1</title>" in svg             # a bar's tooltip
+    assert f"<title>{ONCE}, {ONCE}: 1</title>" in svg    # a segment's / a point's tooltip
+    assert f"{ONCE}: 1; b: 2" in svg                     # the bar chart's text alternative
+    assert "<script" not in svg
+
+
+def test_plain_text_and_markup_give_the_same_svg_text(ctx):
+    from markupsafe import escape
+
+    for text in (TRICKY, escape(TRICKY)):
+        svg = bar_chart(text, [text], [3], desc=text)
+        _no_double_escaping(svg)
+        assert re.search(rf"<title[^>]*>{ONCE}</title>", svg)
+        assert re.search(rf"<desc[^>]*>{ONCE}</desc>", svg)
+        assert f">{ONCE}</text>" in svg and f"<title>{ONCE}: 3</title>" in svg
+
+
+def test_a_long_markup_label_is_cut_as_text_not_inside_an_entity(ctx):
+    from markupsafe import escape
+
+    svg = line_chart("T", [escape("<<<<<<<<<<<<<<<<")], {"s": [1]})
+    assert ">&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;…</text>" in svg

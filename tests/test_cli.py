@@ -1,14 +1,17 @@
 """`flask --app portal` commands: all registered in portal/cli.py; migrate, create-user, invite,
-seed-demo here (send-outbox: tests/notifications, escalate-overdue: tests/improvements)."""
+seed-demo here (send-outbox: tests/notifications, escalate-overdue: tests/improvements, backup and
+restore: tests/test_backup.py)."""
 import re
 
 from sqlalchemy import create_engine, func, inspect, select
 
 from portal import create_app
+from portal.accounts.forms import PASSWORD_MIN
 from portal.accounts.models import Invitation, User
 from tests.factories import make_user
 
-COMMANDS = ("migrate", "create-user", "invite", "seed-demo", "send-outbox", "escalate-overdue")
+COMMANDS = ("migrate", "create-user", "invite", "seed-demo", "send-outbox", "escalate-overdue", "backup",
+            "restore")
 
 
 def test_help_lists_every_command_at_the_top_level(app):
@@ -72,7 +75,7 @@ def test_create_user_refuses_short_password(app, dbs):
     result = app.test_cli_runner().invoke(args=[
         "create-user", "--email", "a@example.com", "--name", "A", "--role", "product", "--password", "short"])
     assert result.exit_code != 0
-    assert "at least 8 characters" in result.output
+    assert f"at least {PASSWORD_MIN} characters" in result.output
     assert dbs.scalar(select(User)) is None
 
 

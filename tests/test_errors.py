@@ -221,7 +221,7 @@ def test_signing_in_while_the_database_is_down_gives_the_503_page(broken_app):
 def test_a_signed_in_user_gets_the_503_page_without_any_database_call(broken_app):
     client = broken_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"  # signed in before the database went away
+        session["_user_id"] = "1:0"  # signed in before the database went away
         session["lang"] = "en"
     response = client.get("/")
     html = _assert_site_page(response, 503, "Briefly unavailable", SITE_EN)
@@ -229,13 +229,13 @@ def test_a_signed_in_user_gets_the_503_page_without_any_database_call(broken_app
     # Shown as to a visitor (loading the user would need the database), still signed in after.
     assert 'href="/login">Sign in</a>' in html
     with client.session_transaction() as session:
-        assert session["_user_id"] == "1"
+        assert session["_user_id"] == "1:0"
 
 
 def test_the_503_page_in_chinese(broken_app):
     client = broken_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session["_user_id"] = "1:0"
     # No language chosen: the site's default (Chinese), without asking the user's own setting.
     html = _assert_site_page(client.get("/trials"), 503, "服务暂时不可用", SITE_ZH)
     assert 'lang="zh-Hans"' in html
@@ -252,7 +252,7 @@ def test_the_500_page_renders_even_when_the_database_is_down(broken_app):
     broken_app.add_url_rule("/test-only/crash", "test_crash", crash)
     client = broken_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session["_user_id"] = "1:0"
         session["lang"] = "en"
     html = _assert_site_page(client.get("/test-only/crash"), 500, "Something went wrong", SITE_EN)
     assert "Sign out" not in html

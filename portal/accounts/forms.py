@@ -24,7 +24,9 @@ from portal import domain
 from portal.accounts import services
 from portal.text import clean_text
 
-PASSWORD_MIN = 8
+PASSWORD_MIN = services.PASSWORD_MIN
+PASSWORD_HINT = _l("At least %(min)s characters, and not easy to guess: a few unrelated words work well.",
+                   min=PASSWORD_MIN)
 PHONE_HINT = _l("A mobile number (11 digits, e.g. 13812345678) or a landline with its area code, "
                 "e.g. 021-12345678.")
 
@@ -35,12 +37,19 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Remember me on this device"))
 
 
+def strong_password(form, field):
+    """The accounts' password rule (`services.password_weakness`), with the form's email and name
+    (or the `user_inputs` a view gives the form) as the person's own words."""
+    inputs = [form[name].data for name in ("email", "name") if name in form]
+    inputs += list(getattr(form, "user_inputs", ()))
+    problem = services.password_weakness(field.data or "", inputs)
+    if problem:
+        raise ValidationError(problem)
+
+
 def _password(label):
-    return PasswordField(label, validators=[
-        DataRequired(),
-        Length(min=PASSWORD_MIN, max=200,
-               message=_l("The password must have at least %(min)s characters.", min=PASSWORD_MIN)),
-    ], description=_l("At least %(min)s characters.", min=PASSWORD_MIN))
+    return PasswordField(label, validators=[DataRequired(), Length(max=200), strong_password],
+                         description=PASSWORD_HINT)
 
 
 def _confirm(field):
@@ -55,6 +64,8 @@ def _validate_phone(form, field):
 
 
 class PasswordChangeForm(FlaskForm):
+    user_inputs: tuple[str, ...] = ()  # the view gives the person's email and name
+
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new_password = _password(_l("New password"))
     confirm = _confirm("new_password")
@@ -88,10 +99,8 @@ class RegistrationForm(MemberDetailsForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = _password(_l("Password"))
     confirm = _confirm("password")
-
-    def validate_email(self, field):
-        if services.email_taken(field.data):
-            raise ValidationError(_l("An account with this email already exists. Sign in instead."))
+    # No check that the email is free: the form must not tell which emails have accounts
+    # (see services.register_member).
 
 
 # Field order on the registration page.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,6 +39,17 @@ class User(UserMixin, Base):
     organization: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's and remember cookie's user id (`get_id`): raising it ends them
+    # all (sign-out, "sign out everywhere", a new password, pausing). See `portal._init_login`.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the user and the generation of their sessions."""
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def raise_session_generation(self) -> None:
+        """Every session and remember cookie made before this stops working."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -52,6 +63,15 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+@event.listens_for(User.status, "set", active_history=True)
+def _pausing_ends_sessions(user: User, value, old_value, _initiator) -> None:
+    """Pausing an account ends its sessions and remember cookies for good: resuming it later
+    does not bring them back. Here, on the attribute, so that it holds wherever an account is
+    paused (the member list, the staff administration, whatever comes next)."""
+    if value == "paused" and isinstance(old_value, str) and old_value != "paused":
+        user.raise_session_generation()
 
 
 class Invitation(Base):

@@ -33,6 +33,11 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _stay_signed_in(user) -> None:
+    """After `user`'s session generation was raised: this browser's session (and its remember
+    cookie, if it had one) carries on under the new id; every other one has ended."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remembered)
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -50,7 +55,8 @@ def login():
                 user = services.authenticate(form.email.data, form.password.data, _client_address())
             except services.LoginThrottled as exc:
                 flash(str(exc), "error")
-                status = 429
+                return (render_template("accounts/login.html", form=form), 429,
+                        {"Retry-After": str(exc.seconds)})
             except services.AccountPaused as exc:
                 flash(str(exc), "error")
                 status = 403
@@ -68,6 +74,9 @@ def login():
 @bp.post("/logout")
 @requires_login
 def logout():
+    # Ends this session and every other one of the user, with their remember cookies: a copy
+    # of the session cookie is worth nothing after signing out.
+    services.end_all_sessions(current_user._get_current_object())
     logout_user()
     session.pop("lang", None)
     flash(_("You have signed out."), "success")
@@ -78,17 +87,20 @@ def logout():
 @requires_login
 def change_password():
     form = PasswordChangeForm()
+    form.user_inputs = (current_user.email, current_user.name)
     status = 200
     if request.method == "POST":
         status = 422
         if form.validate():
+            user = current_user._get_current_object()
             try:
-                services.change_password(current_user, form.current_password.data, form.new_password.data)
-            except services.WrongPassword as exc:
+                services.change_password(user, form.current_password.data, form.new_password.data)
+            except services.AccountError as exc:
                 show_refusal(form, exc)
                 flash(str(exc), "error")
             else:
-                flash(_("Your password was changed."), "success")
+                _stay_signed_in(user)
+                flash(_("Your password was changed. You were signed out on your other devices."), "success")
                 return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form), status
 
@@ -116,16 +128,19 @@ def register(token: str):
                 organization=form.organization.data,
             )
             try:
-                user = services.register_member(invitation, data)
+                services.register_member(invitation, data)
             except services.InvitationError as exc:
                 return render_template("accounts/invitation_invalid.html", message=str(exc)), exc.status
             except services.AccountError as exc:
                 show_refusal(form, exc)
             else:
-                logout_user()
-                login_user(user)
-                flash(_("Welcome to the customer panel, %(name)s.", name=user.name), "success")
-                return redirect(url_for("home.index"))
+                # The same answer whether an account was created or the email already had one
+                # (then nothing was created and the invitation is kept): see
+                # services.register_member. Hence no automatic sign-in either.
+                flash(_("Thank you. Please sign in with your email and password. If this email already "
+                        "had an account, nothing was changed: sign in with that account's password, or "
+                        "ask the service office for help."), "success")
+                return redirect(url_for("accounts.login"))
         flash(_("Your account was not created. Please correct the marked fields."), "error")
     return render_template("accounts/register.html", form=form, invitation=invitation,
                            order=REGISTRATION_ORDER), status
@@ -158,6 +173,16 @@ def profile():
         flash(_("Your profile was not saved. Please correct the marked fields."), "error")
     return render_template("accounts/profile.html", form=form, user=user,
                            member_profile=member_profile), status
+
+
+@bp.post("/profile/sign-out-everywhere")
+@requires_login
+def sign_out_everywhere():
+    user = current_user._get_current_object()
+    services.sign_out_everywhere(user)
+    _stay_signed_in(user)
+    flash(_("You were signed out on every other device."), "success")
+    return redirect(url_for("accounts.profile"))
 
 
 # --- staff: invitations ------------------------------------------------------------------------

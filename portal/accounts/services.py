@@ -4,13 +4,25 @@ Views call these; they hold no HTTP. Every change runs in one `unit_of_work()`: 
 its end or leaves nothing behind. Refusals are `AccountError`s (a `portal.errors.Refused`);
 `field` names the form field a message belongs to. A failed sign-in attempt is stored before
 the refusal is raised, so the throttle counts it.
+
+Security rules kept here (the form checks are only the early, friendly copy):
+- A new password (registration, change, staff account, the command line) has at least
+  PASSWORD_MIN characters and a zxcvbn score of at least PASSWORD_MIN_SCORE (`check_new_password`).
+- Neither sign-in nor registration tells whether an email has an account: an unknown email is
+  checked against a dummy hash (one hash either way, as slow), and registering with a taken email
+  leads to the same page as a success (`register_member`).
+- Sessions end together: every session and remember cookie carries the user's session generation
+  (`User.get_id`); `end_all_sessions` raises it. Sign-out, "sign out everywhere", a password
+  change and pausing the account do.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +31,8 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from portal import domain, permissions
 from portal.accounts.models import Invitation, LoginAttempt, User
@@ -49,9 +63,14 @@ class WrongPassword(AccountError):
 
 
 class LoginThrottled(AccountError):
-    def __init__(self, message: str, minutes: int):
+    def __init__(self, message: str, seconds: int):
         super().__init__(message)
-        self.minutes = minutes
+        self.seconds = seconds
+
+
+class WeakPassword(AccountError):
+    def __init__(self, message: str, field: str | None = "password"):
+        super().__init__(message, field=field)
 
 
 class AccountPaused(AccountError):
@@ -88,6 +107,81 @@ def phone_is_valid(phone: str | None) -> bool:
 
 def organization_required(segment: str | None) -> bool:
     return segment in domain.ORGANIZATION_SEGMENTS
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+PASSWORD_MIN = 10
+PASSWORD_MIN_SCORE = 2  # zxcvbn: 0 too guessable ... 4 very unguessable
+# zxcvbn's work grows quickly with the length; its first 100 characters tell enough.
+_STRENGTH_SCAN = 100
+
+
+def _personal_words(values: Iterable[str | None]) -> list[str]:
+    """The person's own words (email, its parts, name) that a password must not lean on."""
+    words: list[str] = []
+    for value in values:
+        value = (value or "").strip().lower()
+        if value:
+            words.append(value)
+            words.extend(part for part in re.split(r"[\W_]+", value) if len(part) >= 3)
+    return words
+
+
+def password_weakness(password: str, user_inputs: Iterable[str | None] = ()) -> str | None:
+    """Why `password` would be refused, in the user's language; None when it is good enough.
+
+    `user_inputs`: the person's email and name, which make a password easier to guess."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        return _("Choose a longer or less common password: it needs at least %(min)s characters.",
+                 min=PASSWORD_MIN)
+    score = zxcvbn(password[:_STRENGTH_SCAN], user_inputs=_personal_words(user_inputs))["score"]
+    if score < PASSWORD_MIN_SCORE:
+        return _("Choose a longer or less common password: this one is easy to guess (a common "
+                 "password or word, a name, a date, a keyboard row or a repetition). A few "
+                 "unrelated words are hard to guess and easy to remember.")
+    return None
+
+
+def check_new_password(password: str, *user_inputs: str | None, field: str = "password") -> None:
+    """WeakPassword unless `password` may be someone's new password."""
+    problem = password_weakness(password, user_inputs)
+    if problem:
+        raise WeakPassword(problem, field=field)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made once with the method and cost of real ones."""
+    return generate_password_hash(secrets.token_urlsafe(24))
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is `user`'s. Without a user the password is checked against a dummy
+    hash all the same: an unknown email must take as long as a known one, or the time of the
+    answer would tell which emails have accounts."""
+    stored = user.password_hash if user is not None else _dummy_hash()
+    return check_password_hash(stored, password or "") and user is not None
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+def end_all_sessions(user: User) -> None:
+    """End every session and remember cookie of `user`, on every device, this one included
+    (a view that keeps its own session calls `login_user(user)` again afterwards).
+
+    Sign-out, a password change and the password reset call this; pausing an account does it
+    by itself (see `portal.accounts.models`)."""
+    with unit_of_work():
+        user.raise_session_generation()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """The person asked to end all their sessions (recorded in the audit log)."""
+    with unit_of_work():
+        record(user, "end_sessions", "user", user.id)
+        end_all_sessions(user)
 
 
 # --- invitations ------------------------------------------------------------------------------
@@ -149,26 +243,36 @@ class Registration:
     organization: str | None = None
 
 
-def register_member(invitation: Invitation, data: Registration) -> User:
-    """Create the member and mark the invitation used, in one transaction.
+def register_member(invitation: Invitation, data: Registration) -> User | None:
+    """Create the member and mark the invitation used, in one transaction; None when the email
+    already has an account.
+
+    Why None and not a refusal: whoever holds an invitation link could otherwise type emails
+    into the form to learn which have accounts. The view shows the same page after both
+    outcomes (it does not sign the newcomer in either, since that would tell them apart): it
+    asks the person to sign in, and whoever already had an account signs in with it. With a
+    taken email nothing is written and the invitation stays usable, so a mistyped email can be
+    corrected with the same link. The password is hashed in both cases, so both take as long.
+    (The invitation's own state still changes only on success; binding registration to a
+    confirmed email would close that too.)
 
     The invitation is claimed with a conditional UPDATE, so of two people using the same
     link at once only one gets an account; the other's whole save is rolled back.
     """
     email = normalize_email(data.email)
-    taken = _("An account with this email already exists. Sign in instead.")
+    check_new_password(data.password, email, data.name)
+    password_hash = generate_password_hash(data.password)
     if email_taken(email):
-        raise EmailTaken(taken)
+        return None
     now = utcnow()
     try:
         with unit_of_work():
             user = User(
                 email=email, name=data.name.strip(), role=permissions.MEMBER, status="active",
                 segment=invitation.segment, district=data.district,
-                phone=normalize_phone(data.phone),
-                organization=(data.organization or "").strip() or None, last_login_at=now,
+                phone=normalize_phone(data.phone), password_hash=password_hash,
+                organization=(data.organization or "").strip() or None,
             )
-            user.set_password(data.password)
             db.add(user)
             db.flush()
             claimed = db.execute(
@@ -182,59 +286,98 @@ def register_member(invitation: Invitation, data: Registration) -> User:
                 raise InvitationError(_("This invitation has already been used."))
     except IntegrityError:
         # The same email registered in between: the unit of work rolled everything back.
-        raise EmailTaken(taken) from None
+        return None
     return user
 
 
 # --- sign-in and throttling ------------------------------------------------------------------
 
-def _blocked_until(condition, since: datetime) -> datetime | None:
-    """When the failures matching `condition` in the window drop below the limit, if they
-    are at the limit now."""
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    nth_latest = db.scalar(
+# From this many failures of one email on, each further attempt waits 1, 2, 4... seconds after
+# the last failure (until LOGIN_MAX_FAILURES stops it for the window).
+DELAY_AFTER_FAILURES = 3
+
+
+def _recent_failures(condition, since: datetime, limit: int) -> list[datetime]:
+    """The times of the latest `limit` failures matching `condition` after `since`, newest first."""
+    return list(db.scalars(
         select(LoginAttempt.attempted_at)
         .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
         .order_by(LoginAttempt.attempted_at.desc())
-        .limit(1).offset(limit - 1)
-    )
-    return nth_latest + window if nth_latest is not None else None
+        .limit(limit)
+    ))
 
 
-def throttle_minutes(email: str, address: str) -> int:
-    """Minutes to wait before this email or this address may try again (0: may try now).
+def _email_may_try_at(email: str, window_start: datetime) -> datetime | None:
+    """When this email may be tried again: failures count since its last successful sign-in.
 
-    Failures count per email (since its last successful sign-in) and per address.
-    """
-    now = utcnow()
-    window_start = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    Every email is counted alike, whether an account has it or not: a made-up email's failures
+    never touch a real account, and being held back tells nothing about which emails exist."""
+    config = current_app.config
+    limit = config["LOGIN_MAX_FAILURES"]
     last_success = db.scalar(
         select(func.max(LoginAttempt.attempted_at))
         .where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(True),
                LoginAttempt.attempted_at > window_start)
     )
-    email_since = max(window_start, last_success) if last_success else window_start
-    ends = [t for t in (_blocked_until(LoginAttempt.email == email, email_since),
-                        _blocked_until(LoginAttempt.ip_address == address, window_start))
+    since = max(window_start, last_success) if last_success else window_start
+    failures = _recent_failures(LoginAttempt.email == email, since, limit)
+    if len(failures) >= limit:
+        return failures[limit - 1] + timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    if len(failures) >= DELAY_AFTER_FAILURES:
+        return failures[0] + timedelta(seconds=2 ** (len(failures) - DELAY_AFTER_FAILURES))
+    return None
+
+
+def _address_may_try_at(address: str, window_start: datetime) -> datetime | None:
+    limit = current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    failures = _recent_failures(LoginAttempt.ip_address == address, window_start, limit)
+    if len(failures) >= limit:
+        return failures[limit - 1] + timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    return None
+
+
+def throttle_seconds(email: str, address: str) -> int:
+    """Seconds to wait before this email may be tried, or this address may try (0: now).
+
+    Per email: LOGIN_MAX_FAILURES in the window, with a growing delay from the third on. Per
+    address: LOGIN_MAX_FAILURES_PER_ADDRESS, far more, so that failures with other emails from a
+    shared address (an office, a mobile carrier's gateway) do not shut a real account out.
+    """
+    now = utcnow()
+    window_start = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    ends = [t for t in (_email_may_try_at(email, window_start), _address_may_try_at(address, window_start))
             if t is not None and t > now]
     if not ends:
         return 0
-    return max(1, math.ceil((max(ends) - now).total_seconds() / 60))
+    return max(1, math.ceil((max(ends) - now).total_seconds()))
+
+
+def _wait_message(seconds: int) -> str:
+    """The refusal while held back: the same for every email, whatever its account."""
+    if seconds < 60:
+        return ngettext(
+            "Too many failed sign-in attempts. Please wait %(num)d second and try again.",
+            "Too many failed sign-in attempts. Please wait %(num)d seconds and try again.",
+            seconds)
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Too many failed sign-in attempts. Please wait %(num)d minute and try again.",
+        "Too many failed sign-in attempts. Please wait %(num)d minutes and try again.",
+        minutes)
 
 
 def authenticate(email: str, password: str, address: str) -> User:
-    """The user signing in; LoginThrottled, WrongPassword or AccountPaused otherwise."""
+    """The user signing in; LoginThrottled, WrongPassword or AccountPaused otherwise.
+
+    AccountPaused only comes after the right password: to anyone else a paused account looks
+    like any other."""
     email = normalize_email(email)[:254]
     address = (address or "unknown")[:64]
-    minutes = throttle_minutes(email, address)
-    if minutes:
-        raise LoginThrottled(ngettext(
-            "Too many failed sign-in attempts. Please wait %(num)d minute and try again.",
-            "Too many failed sign-in attempts. Please wait %(num)d minutes and try again.",
-            minutes), minutes)
+    seconds = throttle_seconds(email, address)
+    if seconds:
+        raise LoginThrottled(_wait_message(seconds), seconds)
     user = db.scalar(select(User).where(func.lower(User.email) == email))
-    if user is None or not user.check_password(password):
+    if not password_matches(user, password):
         # Stored first: raising inside the unit of work would roll the attempt back.
         with unit_of_work():
             db.add(LoginAttempt(email=email, ip_address=address, succeeded=False))
@@ -248,10 +391,13 @@ def authenticate(email: str, password: str, address: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    if not user.check_password(current):
+    """A new password; every session of the user ends (the view signs its own in again)."""
+    if not password_matches(user, current):
         raise WrongPassword(_("Your current password is not correct."), field="current_password")
+    check_new_password(new, user.email, user.name, field="new_password")
     with unit_of_work():
         user.set_password(new)
+        end_all_sessions(user)
 
 
 # --- profiles and members --------------------------------------------------------------------
@@ -317,6 +463,7 @@ def create_staff_user(email: str, name: str, role: str, password: str,
                       actor: User | None = None) -> User:
     """A new staff account; recorded in the audit log as done by `actor` (None: the command line)."""
     taken = _("An account with this email already exists.")
+    check_new_password(password, email, name)
     if email_taken(email):
         raise EmailTaken(taken)
     try:

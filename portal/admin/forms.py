@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal import domain, permissions
 from portal.accounts import services as accounts
-from portal.accounts.forms import PASSWORD_MIN
+from portal.accounts.forms import PASSWORD_MIN, strong_password
 
 
 def _staff_roles():
@@ -17,9 +17,7 @@ class StaffCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=_staff_roles(), validators=[DataRequired()])
     password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(),
-        Length(min=PASSWORD_MIN, max=200,
-               message=_l("The password must have at least %(min)s characters.", min=PASSWORD_MIN)),
+        DataRequired(), Length(max=200), strong_password,
     ], description=_l("At least %(min)s characters. Give it to the person safely; they can change it "
                       "on their profile.", min=PASSWORD_MIN))
 

@@ -73,6 +73,7 @@ OBJECT_TYPES = {
     "export": _l("Export"),
     "trial": _l("Trial"),
     "consultation": _l("Consultation"),
+    "outbox_email": _l("Outbox email"),
 }
 PER_PAGE = 50
 SYSTEM = "system"

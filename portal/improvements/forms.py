@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal import domain
 from portal.improvements import services
 from portal.text import clean_text
+from portal.versioning import VersionedForm
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -111,7 +112,7 @@ class ItemFilterForm(FlaskForm):
     q = StringField(_l("Search"), filters=[_strip], render_kw={"maxlength": services.SEARCH_MAX})
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(VersionedForm):
     name = StringField(
         _l("Name"), filters=[_strip],
         validators=[DataRequired(_l("Please give a name.")), Length(max=NAME_MAX, message=TOO_LONG)],

@@ -24,9 +24,13 @@ class Department(Base):
     a_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     b_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Guards the edit form against lost updates (a stale save is a portal.errors.Conflict).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     a_contact: Mapped[User | None] = relationship(foreign_keys=[a_contact_id])
     b_contact: Mapped[User | None] = relationship(foreign_keys=[b_contact_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ImprovementItem(Base):

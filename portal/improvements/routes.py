@@ -164,16 +164,26 @@ def department_edit(department_id: int):
         form = DepartmentForm(obj=dep).setup()
         form.a_contact_id.data = str(dep.a_contact_id or "")
         form.b_contact_id.data = str(dep.b_contact_id or "")
+        form.show_version(dep)
         return render_template("improvements/department_form.html", form=form, department=dep)
     form = DepartmentForm().setup()
-    result = _save_department(form, dep)
+    try:
+        result = _save_department(form, dep)
+    except Conflict:
+        # Someone saved it in between: their values shown, this input kept (409).
+        current = services.get_department(current_user, department_id) or abort(404)
+        flash(str(Conflict()), "error")
+        form.show_version(current)
+        return render_template("improvements/department_form.html", form=form, department=current,
+                               conflict=current), 409
     if result is None:
         return redirect(url_for("improvements.departments"))
     return render_template("improvements/department_form.html", form=form, department=dep), result
 
 
 def _save_department(form, dep):
-    """None when saved, else the status code of the refused form."""
+    """None when saved, else the status code of the refused form (a stale edit raises
+    Conflict)."""
     if not form.validate():
         flash(_("The department was not saved. Please correct the marked fields."), "error")
         return 422
@@ -183,7 +193,7 @@ def _save_department(form, dep):
         if dep is None:
             services.create_department(current_user, **values)
         else:
-            services.update_department(current_user, dep, **values)
+            services.update_department(current_user, dep, **values, version=form.version_number())
     except services.DepartmentRefused as exc:
         show_refusal(form, exc, _("The department was not saved. Please correct the marked fields."))
         return 422

@@ -2,7 +2,8 @@
 
 Rules:
 - Departments are managed by admins: a unique name (any case), an A and a B contact who are
-  active staff users and not the same person.
+  active staff users and not the same person. Editing one names the version its form was opened
+  at: a stale save is a Conflict, like an item's.
 - An item's status moves only along domain.ITEM_TRANSITIONS; rejecting needs a reason.
   Reaching done sets closed_at, leaving done clears it. A status change is announced with
   `signals.item_changed`, in the same unit of work: notifications tells the members whose
@@ -31,12 +32,13 @@ from portal import domain, permissions, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
-from portal.errors import Conflict, Refused
+from portal.errors import Refused
 from portal.improvements.models import Department, ImprovementItem
 from portal.notifications import services as notices
 from portal.pagination import Page, paginate
 from portal.text import clean_text
 from portal.triage.models import submission_items
+from portal.versioning import check_version
 
 PER_PAGE = 25
 ITEM_FIELDS = ("title", "description", "commitment", "department_id", "priority", "due_on",
@@ -119,7 +121,9 @@ def create_department(actor: User, *, name: str, a_contact_id: int | None,
 
 
 def update_department(actor: User, dep: Department, *, name: str, a_contact_id: int | None,
-                      b_contact_id: int | None) -> Department:
+                      b_contact_id: int | None, version: int | None = None) -> Department:
+    """Save the department as edited on a form opened at `version` (Conflict when stale)."""
+    check_version(dep, version)
     name = _check_department(dep.id, name, a_contact_id, b_contact_id)
     try:
         with unit_of_work():
@@ -309,6 +313,9 @@ def create_item(actor: User, **fields) -> ImprovementItem:
         db.add(new)
         db.flush()
         audit.record(actor, "create", "item", new.id, None, audit.snapshot(new, ITEM_FIELDS))
+        if new.department_id:
+            signals.item_department_set.send(new, actor=actor, old_department_id=None,
+                                             new_department_id=new.department_id)
     return new
 
 
@@ -346,8 +353,7 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
     """Save the item's fields and status as seen on a form opened at `version`.
 
     Raises Conflict when the item changed since, ItemRefused for a change not allowed."""
-    if version is None or item.version != version:
-        raise Conflict()
+    check_version(item, version)
     values = _check_fields(fields)
     status, reason = _checked_move(item, values.pop("status", None), values.pop("rejection_reason", None))
     # The version the item was loaded at guards the UPDATE itself (version_id_col): a save that
@@ -362,6 +368,10 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
         if before == after:
             return item
         audit.record(actor, "update", "item", item.id, before, after)
+        if before.get("department_id") != after.get("department_id"):
+            signals.item_department_set.send(item, actor=actor,
+                                             old_department_id=before.get("department_id"),
+                                             new_department_id=item.department_id)
         if status != old_status:
             signals.item_changed.send(item, actor=actor, old_status=old_status, new_status=status)
     return item

@@ -1,10 +1,14 @@
-"""Forms of the index: a period with its weights, the figures entry form, the CSV upload."""
+"""Forms of the index: a period with its weights, the figures entry form, the CSV upload.
+
+Numbers are read by `services.plain_number` (ASCII digits only), not by Python's float(), which
+would take "٨١", "8_1" or "1e2" for 81, 81 and 100. The edit forms carry the period's version
+(hidden): a save made on a stale form is refused (409) instead of overwriting someone else's."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, FloatField, SelectField, StringField
+from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal import domain
@@ -12,11 +16,25 @@ from portal.index import services
 
 BAD_DATE = _l("Please give a date such as 2024-05-31.")
 BAD_NUMBER = _l("Please give a number.")
+NUMBER_FORMAT = _l("Please give a number such as 81 or 81.5.")
 WEIGHT_RANGE = NumberRange(min=0, max=100, message=_l("Please give a weight from 0 to 100."))
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class NumberField(FloatField):
+    """A FloatField that takes plain decimals only: 81, 81.5, -12 (see the module docstring)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = services.plain_number(valuelist[0])
+        except ValueError:
+            self.data = None
+            raise ValueError(str(NUMBER_FORMAT)) from None
 
 
 class PeriodForm(FlaskForm):
@@ -33,11 +51,11 @@ class PeriodForm(FlaskForm):
                           invalid_value_message=BAD_DATE)
     ends_on = DateField(_l("Last day"), validators=[InputRequired(BAD_DATE)],
                         invalid_value_message=BAD_DATE)
-    weight_satisfaction = FloatField(_l("Weight of specialty satisfaction"), default=40,
+    weight_satisfaction = NumberField(_l("Weight of specialty satisfaction"), default=40,
                                      validators=[InputRequired(BAD_NUMBER), WEIGHT_RANGE])
-    weight_benchmark = FloatField(_l("Weight of the satisfaction benchmark"), default=30,
+    weight_benchmark = NumberField(_l("Weight of the satisfaction benchmark"), default=30,
                                   validators=[InputRequired(BAD_NUMBER), WEIGHT_RANGE])
-    weight_word_of_mouth = FloatField(
+    weight_word_of_mouth = NumberField(
         _l("Weight of the word-of-mouth benchmark"), default=30,
         validators=[InputRequired(BAD_NUMBER), WEIGHT_RANGE],
         description=_l("Weights normally sum to 100; they are re-normalized over the components "
@@ -46,6 +64,12 @@ class PeriodForm(FlaskForm):
 
     def values(self) -> dict:
         return {name: self[name].data for name in services.PERIOD_FIELDS}
+
+
+class PeriodEditForm(PeriodForm):
+    """The period form of an existing period, with the version it was opened on."""
+
+    version = HiddenField()
 
 
 class UploadForm(FlaskForm):
@@ -66,13 +90,13 @@ def figures_form_class():
     """A form with an own (and, for benchmarks, a competitor) value per possible figure."""
 
     class FiguresForm(FlaskForm):
-        pass
+        version = HiddenField()
 
     for component, commitment in services.figure_keys():
         low, high = services.VALUE_RANGES[component]
         rng = NumberRange(min=low, max=high, message=_l("Please give a value from %(min)s to %(max)s."))
         for which in ("own", "competitor") if component in services.BENCHMARKED else ("own",):
-            setattr(FiguresForm, field_name(component, commitment, which), FloatField(
+            setattr(FiguresForm, field_name(component, commitment, which), NumberField(
                 _l("Own value") if which == "own" else _l("Competitor value"),
                 validators=[Optional(), rng], render_kw={"inputmode": "decimal", "step": "any"},
             ))
@@ -82,6 +106,7 @@ def figures_form_class():
 def figures_form(period=None, formdata=None):
     form = figures_form_class()(formdata=formdata) if formdata is not None else figures_form_class()()
     if period is not None and formdata is None:
+        form.version.data = str(period.version)
         for f in period.figures:
             own = form[field_name(f.component, f.commitment, "own")]
             own.data = f.own_value
@@ -90,25 +115,31 @@ def figures_form(period=None, formdata=None):
     return form
 
 
+def _row_fields(form, component: str, commitment: str):
+    own = form[field_name(component, commitment, "own")]
+    competitor = (form[field_name(component, commitment, "competitor")]
+                  if component in services.BENCHMARKED else None)
+    return own, competitor
+
+
 def figures_rows(form) -> tuple[list[dict], list[str]]:
-    """The rows the form holds (a figure with an own value) and the errors of incomplete ones."""
+    """The rows the form holds (a figure with an own value) and the errors of incomplete ones,
+    each also put on the field at fault. A cell that is not a number already has its error."""
     rows, errors = [], []
     for component, commitment in services.figure_keys():
-        own = form[field_name(component, commitment, "own")]
-        competitor = (form[field_name(component, commitment, "competitor")]
-                      if component in services.BENCHMARKED else None)
-        own_value = own.data
+        own, competitor = _row_fields(form, component, commitment)
+        fields = [f for f in (own, competitor) if f is not None]
+        if all(f.data is None for f in fields) or any(f.process_errors for f in fields):
+            continue
         comp_value = competitor.data if competitor is not None else None
-        if own_value is None and comp_value is None:
-            continue
-        problems = services.check_row(component, commitment, own_value, comp_value)
-        if problems:
-            target = own if own_value is None else (competitor or own)
-            target.errors = list(target.errors) + problems
-            errors.extend(problems)
-            continue
-        rows.append(dict(component=component, commitment=commitment, own_value=own_value,
-                         competitor_value=comp_value))
+        problems = services.row_problems(component, commitment, own.data, comp_value)
+        for column, message in problems:
+            target = competitor if column == "competitor_value" and competitor is not None else own
+            target.errors = [*target.errors, message]
+            errors.append(message)
+        if not problems:
+            rows.append(dict(component=component, commitment=commitment, own_value=own.data,
+                             competitor_value=comp_value))
     return rows, errors
 
 

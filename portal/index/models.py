@@ -13,6 +13,10 @@ Figures (IndexFigure), one row per period, component and commitment area:
 
 `commitment` is "" for "overall (all areas)" rather than NULL, so that the database itself
 keeps (period, component, commitment) unique on SQLite and PostgreSQL alike.
+
+A period has a `version` (optimistic locking, as improvement items): its definition and its
+figures are saved against the version the form was opened on, and every save of either bumps
+it, so two admins with the same stale form cannot silently overwrite each other.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Integer,
     String,
     UniqueConstraint,
 )
@@ -59,6 +64,11 @@ class IndexPeriod(Base):
     weight_word_of_mouth: Mapped[float] = mapped_column(Float, default=30.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every UPDATE of the row (SQLAlchemy's version_id_col), which also checks that it
+    # is still the version read; saving figures touches the row so that they bump it too.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     figures: Mapped[list[IndexFigure]] = relationship(
         back_populates="period", cascade="all, delete-orphan",

@@ -1,16 +1,27 @@
 """The index page (`index.view`: every staff user), its drill-down per commitment area, and the
 admin pages (`index.edit`) that define periods and weights and enter the figures (form or CSV
-upload)."""
+upload).
+
+A period's edit form and its figures form are saved against the version they were opened on:
+if someone saved in between, the answer is 409 with the Conflict message, the person's input
+kept and the current values shown (as improvement items do).
+
+A refused CSV file lists its first `ERRORS_SHOWN` errors and how many more there are; every error
+is in the error report (CSV: line, column, message), which the same upload form sends the file
+to (`upload_errors`) when its second button is pressed: nothing of a refused file is kept on the
+server or in the session."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal import charts, domain
-from portal.errors import show_refusal
+from portal.errors import Conflict, show_refusal
+from portal.exports.writers import Column, csv_response
 from portal.index import bp, services
 from portal.index.forms import (
+    PeriodEditForm,
     PeriodForm,
     UploadForm,
     commitment_label,
@@ -19,6 +30,11 @@ from portal.index.forms import (
     figures_rows,
 )
 from portal.permissions import requires
+
+
+def _version(value) -> int | None:
+    value = value.strip() if isinstance(value, str) else ""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _period_or_404(period_id: int):
@@ -83,8 +99,9 @@ def periods():
                            kinds=services.PERIOD_KINDS)
 
 
-def _period_form_page(form, found, status=200):
-    return render_template("index/period_form.html", form=form, period=found), status
+def _period_form_page(form, found, status=200, conflict=None):
+    return render_template("index/period_form.html", form=form, period=found, conflict=conflict,
+                           kinds=services.PERIOD_KINDS), status
 
 
 def _apply_refusal(form, exc):
@@ -113,14 +130,23 @@ def period_new():
 @requires("index.edit")
 def period_edit(period_id: int):
     found = _period_or_404(period_id)
-    form = PeriodForm(obj=found) if request.method == "GET" else PeriodForm()
     if request.method == "GET":
+        form = PeriodEditForm(obj=found)
+        form.version.data = str(found.version)
         return _period_form_page(form, found)
+    form = PeriodEditForm()
     if not form.validate():
         flash(_("The period was not saved. Please correct the marked fields."), "error")
         return _period_form_page(form, found, 422)
     try:
-        services.update_period(current_user, period_id, **form.values())
+        services.update_period(current_user, period_id, _version(form.version.data), **form.values())
+    except Conflict:
+        # Someone saved in between: their values shown, this person's input kept, and the next
+        # save made against the current version (a deliberate overwrite).
+        current = _period_or_404(period_id)
+        flash(str(Conflict()), "error")
+        form.version.data = str(current.version)
+        return _period_form_page(form, current, 409, conflict=current)
     except services.IndexRefused as exc:
         _apply_refusal(form, exc)
         return _period_form_page(form, found, 422)
@@ -128,15 +154,27 @@ def period_edit(period_id: int):
     return redirect(url_for("index.period_detail", period_id=period_id))
 
 
-def _period_page(found, upload_form=None, fig_form=None, upload_errors=None, status=200):
+def _upload_errors(errors) -> dict | None:
+    """What the page shows of a refused file: its first errors, and how many there are."""
+    if not errors:
+        return None
+    shown = [str(e) for e in errors[:services.ERRORS_SHOWN]]
+    more = len(errors) - len(shown)
+    return {"shown": shown, "total": format_decimal(len(errors)),
+            "more": format_decimal(more) if more else None,
+            "lines": any(e.line is not None for e in errors)}
+
+
+def _period_page(found, upload_form=None, fig_form=None, upload_errors=None, status=200,
+                 conflict=False):
     return render_template(
         "index/period_detail.html", period=found, result=services.compute(found),
         panel=services.panel_figures(found), components=services.COMPONENTS,
         figures=services.ordered_figures(found),
         upload_form=upload_form or UploadForm(), fig_form=fig_form or figures_form(found),
         keys=services.figure_keys(), field_name=field_name, commitment_label=commitment_label,
-        benchmarked=services.BENCHMARKED, upload_errors=upload_errors or [],
-        kinds=services.PERIOD_KINDS,
+        benchmarked=services.BENCHMARKED, upload_errors=_upload_errors(upload_errors),
+        kinds=services.PERIOD_KINDS, conflict=conflict,
     ), status
 
 
@@ -156,7 +194,13 @@ def figures(period_id: int):
     if not valid or errors:
         flash(_("The figures were not saved. Please correct the marked fields."), "error")
         return _period_page(found, fig_form=form, status=422)
-    services.save_figures(current_user, period_id, rows)
+    try:
+        services.save_figures(current_user, period_id, rows, _version(form.version.data))
+    except Conflict:
+        current = _period_or_404(period_id)
+        flash(str(Conflict()), "error")
+        form.version.data = str(current.version)
+        return _period_page(current, fig_form=form, status=409, conflict=True)
     flash(_("The figures of %(label)s were saved.", label=found.label), "success")
     return redirect(url_for("index.period_detail", period_id=period_id))
 
@@ -176,8 +220,35 @@ def upload(period_id: int):
     except services.UploadRefused as exc:
         flash(_("The file was not saved: nothing of it was stored. Please correct it and "
                 "upload it again."), "error")
-        return _period_page(found, upload_form=form,
-                            upload_errors=[m for _n, m in exc.errors], status=422)
+        return _period_page(found, upload_form=form, upload_errors=exc.errors, status=422)
+    except Conflict:  # a save of the figures form slipped in between: nothing of the file saved
+        flash(str(Conflict()), "error")
+        return _period_page(_period_or_404(period_id), upload_form=form, status=409)
     flash(_("%(count)s figures of %(label)s were saved from the file.", count=count,
             label=found.label), "success")
     return redirect(url_for("index.period_detail", period_id=period_id))
+
+
+ERROR_REPORT_COLUMNS = [
+    Column(_l("Line"), lambda e: e.line, 8),
+    Column(_l("Column"), lambda e: e.column, 18),
+    Column(_l("Problem"), lambda e: e.message, 80),
+]
+
+
+@bp.post("/staff/index/periods/<int:period_id>/upload/errors.csv")
+@requires("index.edit")
+def upload_errors(period_id: int):
+    """The error report of a file: every error, one per row. The upload form's second button
+    sends the file here (the error page asks the person to choose it again, since a browser
+    never fills a file input itself). Nothing is stored."""
+    found = _period_or_404(period_id)
+    form = UploadForm()
+    if not form.validate():
+        flash(_("Please choose the CSV file to get its error report."), "error")
+        return _period_page(found, upload_form=form, status=422)
+    errors = services.error_report(form.file.data.read(services.CSV_MAX_BYTES + 1))
+    if not errors:
+        flash(_("This file has no errors: it can be uploaded."), "success")
+        return redirect(url_for("index.period_detail", period_id=period_id, _anchor="upload"))
+    return csv_response(f"index-{found.label}-errors.csv", ERROR_REPORT_COLUMNS, errors)

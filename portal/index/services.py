@@ -15,24 +15,33 @@ given per area. Level with the competitor gives 50; a 20-point satisfaction lead
 Every staff user sees the index (`index.view`); only admins define periods and enter figures
 (`index.edit`). Every change runs in one `unit_of_work` with its audit entry; refusals are
 `IndexRefused` / `UploadRefused` (both `portal.errors.Refused`), and a refused change saves
-nothing.
+nothing. The period form and the figures form are saved against the period's version they were
+opened on (`portal.errors.Conflict` when someone saved in between); a CSV upload is the person's
+whole intent and is not checked against a version, but it bumps the version too.
+
+Numbers (CSV cells and the forms alike) are plain decimals written with ASCII digits: 81, 81.5,
+-12. Python's float() would also read "٨١", "８１", "8_1", "1e2", "inf" or "nan", none of which a
+person entering figures means (`plain_number`).
 """
 from __future__ import annotations
 
 import csv
 import io
 import math
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import domain
 from portal.audit.services import record, snapshot
-from portal.db import db, unit_of_work
-from portal.errors import Refused
+from portal.db import db, unit_of_work, utcnow
+from portal.errors import Conflict, Refused
 from portal.gaps.models import ServiceGapReport
 from portal.index.models import OVERALL, IndexFigure, IndexPeriod
 from portal.permissions import can
@@ -60,20 +69,64 @@ VALUE_RANGES = {
 }
 CSV_COLUMNS = ("component", "commitment", "own_value", "competitor_value")
 CSV_MAX_BYTES = 1024 * 1024
+# A refused file's errors shown on the page; all of them are in the error report (CSV).
+ERRORS_SHOWN = 50
+# A number as people write one: ASCII digits, an optional sign and decimal point.
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?|[-+]?\.[0-9]+", re.ASCII)
 
 PERIOD_FIELDS = ("label", "kind", "starts_on", "ends_on", "weight_satisfaction",
                  "weight_benchmark", "weight_word_of_mouth")
+
+
+# While a file is checked: each message translated once (a file may hold 100,000 errors, and
+# looking up the translations costs more than the rest of the check of a line).
+_translated: ContextVar[dict | None] = ContextVar("index_translated", default=None)
+
+
+def _(msgid: str, **variables) -> str:
+    """flask_babel's gettext; inside `_one_translation_each()`, remembering each translation."""
+    memo = _translated.get()
+    if memo is None:
+        return gettext(msgid, **variables)
+    text = memo.get(msgid)
+    if text is None:
+        text = memo[msgid] = gettext(msgid)
+    return text % variables if variables else text
+
+
+@contextmanager
+def _one_translation_each():
+    token = _translated.set({})
+    try:
+        yield
+    finally:
+        _translated.reset(token)
 
 
 class IndexRefused(Refused):
     """A change the index refuses; the message is translated. `field` names the form field."""
 
 
-class UploadRefused(Refused):
-    """A CSV file refused whole; `errors` lists (line number or None, message)."""
+@dataclass(frozen=True)
+class UploadError:
+    """One problem of an uploaded file: its line (None: the file as a whole), the CSV column at
+    fault ("" for the whole line) and what is wrong (translated, without the line number)."""
 
-    def __init__(self, errors: list[tuple[int | None, str]]):
-        super().__init__("; ".join(str(m) for _n, m in errors))
+    line: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        return _("Line %(line)s: %(error)s", line=self.line, error=self.message)
+
+
+class UploadRefused(Refused):
+    """A CSV file refused whole; `errors` lists every UploadError found, in file order."""
+
+    def __init__(self, errors: list[UploadError]):
+        super().__init__(str(errors[0]) if errors else None)
         self.errors = errors
 
 
@@ -311,11 +364,21 @@ def create_period(actor, **values) -> IndexPeriod:
     return created
 
 
-def update_period(actor, period_id: int, **values) -> IndexPeriod:
+def _check_version(found: IndexPeriod, version: int | None) -> None:
+    """Conflict unless the form was opened on the period's current version. The version the
+    period was loaded at also guards the UPDATE itself (version_id_col): a save slipping in
+    between this check and the flush is a Conflict too (the unit of work's)."""
+    if version is None or found.version != version:
+        raise Conflict()
+
+
+def update_period(actor, period_id: int, version: int | None, **values) -> IndexPeriod:
+    """Save the period's definition as seen on a form opened at `version`."""
     with unit_of_work():
         found = db.get(IndexPeriod, period_id)
         if found is None:
             raise LookupError(period_id)
+        _check_version(found, version)
         _check_period(values, period_id)
         before = snapshot(found, PERIOD_FIELDS)
         for name in PERIOD_FIELDS:
@@ -343,70 +406,96 @@ def ordered_figures(found: IndexPeriod) -> list[IndexFigure]:
     return sorted(found.figures, key=lambda f: order.get((f.component, f.commitment), len(order)))
 
 
-def check_row(component: str, commitment: str, own, competitor) -> list[str]:
-    """What is wrong with one figure (empty list: fine). Values are floats or None."""
-    errors = []
-    if component not in COMPONENTS:
-        return [_("Unknown component %(value)s: use satisfaction, satisfaction_benchmark or "
-                  "word_of_mouth.", value=component or "-")]
-    if commitment != OVERALL and commitment not in domain.COMMITMENTS:
-        errors.append(_("Unknown commitment area %(value)s.", value=commitment))
-    if component == "satisfaction" and commitment == OVERALL:
-        errors.append(_("Specialty satisfaction needs a commitment area."))
-    low, high = VALUE_RANGES[component]
-    if own is None:
-        errors.append(_("The own value is missing."))
-    elif not low <= own <= high:
-        errors.append(_("The own value must be between %(low)s and %(high)s.",
-                        low=int(low), high=int(high)))
-    if component in BENCHMARKED:
-        if competitor is None:
-            errors.append(_("The competitor value is missing."))
-        elif not low <= competitor <= high:
-            errors.append(_("The competitor value must be between %(low)s and %(high)s.",
-                            low=int(low), high=int(high)))
-    elif competitor is not None:
-        errors.append(_("Specialty satisfaction takes no competitor value."))
-    return errors
-
-
-def _number(text: str) -> float | None | str:
-    """A float, None for an empty cell, or the string "bad" when it is not a number."""
+def plain_number(text: str | None) -> float | None:
+    """A number written as people write one (ASCII digits, an optional sign and decimal point:
+    81, 81.5, -12), None for an empty text; ValueError for anything else ("٨١", "８１", "8_1",
+    "1e2", "inf", "nan", "81,5")."""
     text = (text or "").strip()
     if not text:
         return None
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(text)
+    return float(text)
+
+
+def _value_problems(which: str, low: float, high: float, value) -> list[tuple[str, str]]:
+    """What is wrong with the own or competitor value of a benchmarked row."""
+    column = f"{which}_value"
+    if value is None:
+        message = (_("The own value is missing.") if which == "own"
+                   else _("The competitor value is missing."))
+        return [(column, message)]
+    if not low <= value <= high:
+        message = (_("The own value must be between %(low)s and %(high)s.", low=int(low), high=int(high))
+                   if which == "own" else
+                   _("The competitor value must be between %(low)s and %(high)s.",
+                     low=int(low), high=int(high)))
+        return [(column, message)]
+    return []
+
+
+def row_problems(component: str, commitment: str, own, competitor) -> list[tuple[str, str]]:
+    """What is wrong with one figure, as (CSV column at fault, message); empty list: fine.
+    Values are floats or None."""
+    if component not in COMPONENTS:
+        return [("component", _("Unknown component %(value)s: use satisfaction, "
+                                "satisfaction_benchmark or word_of_mouth.", value=component or "-"))]
+    errors = []
+    if commitment != OVERALL and commitment not in domain.COMMITMENTS:
+        errors.append(("commitment", _("Unknown commitment area %(value)s.", value=commitment)))
+    if component == "satisfaction" and commitment == OVERALL:
+        errors.append(("commitment", _("Specialty satisfaction needs a commitment area.")))
+    low, high = VALUE_RANGES[component]
+    errors.extend(_value_problems("own", low, high, own))
+    if component in BENCHMARKED:
+        errors.extend(_value_problems("competitor", low, high, competitor))
+    elif competitor is not None:
+        errors.append(("competitor_value", _("Specialty satisfaction takes no competitor value.")))
+    return errors
+
+
+def check_row(component: str, commitment: str, own, competitor) -> list[str]:
+    """The messages of `row_problems` alone."""
+    return [message for _column, message in row_problems(component, commitment, own, competitor)]
+
+
+BAD = object()  # a CSV cell that is not a plain number
+
+
+def _number(text: str):
+    """A float, None for an empty cell, or BAD when it is not a plain number."""
     try:
-        value = float(text)
+        return plain_number(text)
     except ValueError:
-        return "bad"
-    return value if math.isfinite(value) else "bad"
+        return BAD
 
 
 def _decoded(data: bytes) -> str:
     """The file's text; refused when empty, too large or not UTF-8."""
     if not data:
-        raise UploadRefused([(None, _("The file is empty."))])
+        raise UploadRefused([UploadError(None, "", _("The file is empty."))])
     if len(data) > CSV_MAX_BYTES:
-        raise UploadRefused([(None, _("The file is too large (at most 1 MB)."))])
+        raise UploadRefused([UploadError(None, "", _("The file is too large (at most 1 MB)."))])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UploadRefused([(None, _("The file is not UTF-8 text. Please save it as "
-                                      "\"CSV UTF-8\" and upload it again."))]) from None
+        raise UploadRefused([UploadError(None, "", _(
+            "The file is not UTF-8 text. Please save it as \"CSV UTF-8\" and upload it again."
+        ))]) from None
 
 
 def _check_header(reader) -> None:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise UploadRefused([(1, _("Line %(line)s: %(error)s", line=1, error=str(exc)))]) from None
+        raise UploadRefused([UploadError(1, "", str(exc))]) from None
     columns = [h.strip().lower() for h in header or []]
     if columns[:len(CSV_COLUMNS)] != list(CSV_COLUMNS) or any(columns[len(CSV_COLUMNS):]):
-        raise UploadRefused([(1, _("Line 1 must be the header: %(columns)s.",
-                                   columns=",".join(CSV_COLUMNS)))])
+        raise UploadRefused([UploadError(None, "", _("Line 1 must be the header: %(columns)s.",
+                                                     columns=",".join(CSV_COLUMNS)))])
 
 
-def _data_lines(reader, errors: list[tuple[int | None, str]]):
+def _data_lines(reader, errors: list[UploadError]):
     """(line number, cells) of each non-blank line after the header. A line the csv module
     cannot read is added to `errors` and ends the reading (what follows cannot be trusted)."""
     while True:
@@ -415,63 +504,85 @@ def _data_lines(reader, errors: list[tuple[int | None, str]]):
         except StopIteration:
             return
         except csv.Error as exc:
-            errors.append((reader.line_num, _("Line %(line)s: %(error)s", line=reader.line_num,
-                                              error=str(exc))))
+            errors.append(UploadError(reader.line_num, "", str(exc)))
             return
         if any(c.strip() for c in cells):
             yield reader.line_num, cells
 
 
-def _row_problems(component: str, commitment: str, own, competitor) -> list[str]:
-    """What is wrong with a line's values ("bad": a cell that is not a number)."""
+def _cell_problems(component: str, commitment: str, own, competitor) -> list[tuple[str, str]]:
+    """What is wrong with a line's values (BAD: a cell that is not a plain number)."""
     problems = []
-    if own == "bad":
-        problems.append(_("the own value is not a number"))
-    if competitor == "bad":
-        problems.append(_("the competitor value is not a number"))
-    return problems or check_row(component, commitment, own, competitor)
+    if own is BAD:
+        problems.append(("own_value", _("the own value is not a number such as 81 or 81.5")))
+    if competitor is BAD:
+        problems.append(("competitor_value",
+                         _("the competitor value is not a number such as 81 or 81.5")))
+    return problems or row_problems(component, commitment, own, competitor)
 
 
 def _parse_line(line: int, cells: list[str],
-                seen: dict[tuple[str, str], int]) -> tuple[dict | None, list[str]]:
-    """One data line as a figure row, or None with its error messages (each naming the line)."""
+                seen: dict[tuple[str, str], int]) -> tuple[dict | None, list[UploadError]]:
+    """One data line as a figure row, or None with its errors."""
     width = len(CSV_COLUMNS)
     if len(cells) > width and any(c.strip() for c in cells[width:]):
-        return None, [_("Line %(line)s: too many columns.", line=line)]
+        return None, [UploadError(line, "", _("too many columns."))]
     component, commitment, own_text, competitor_text = (cells + [""] * width)[:width]
     component = component.strip().lower()
     commitment = commitment.strip().lower()
     if commitment == "overall":
         commitment = OVERALL
     own, competitor = _number(own_text), _number(competitor_text)
-    problems = _row_problems(component, commitment, own, competitor)
+    problems = _cell_problems(component, commitment, own, competitor)
     if not problems and (component, commitment) in seen:
-        problems = [_("the same figure is already on line %(line)s", line=seen[(component, commitment)])]
+        problems = [("", _("the same figure is already on line %(line)s",
+                           line=seen[(component, commitment)]))]
     if problems:
-        return None, [_("Line %(line)s: %(error)s", line=line, error=p) for p in problems]
+        return None, [UploadError(line, column, message) for column, message in problems]
     return dict(component=component, commitment=commitment, own_value=own,
                 competitor_value=competitor), []
+
+
+def check_csv(data: bytes) -> tuple[list[dict], list[UploadError]]:
+    """The rows of an uploaded CSV file and every error found, line by line (a file refused as a
+    whole, empty, not UTF-8 or without its header, raises UploadRefused)."""
+    reader = csv.reader(io.StringIO(_decoded(data), newline=""))
+    _check_header(reader)
+    errors: list[UploadError] = []
+    rows: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    with _one_translation_each():
+        for line, cells in _data_lines(reader, errors):
+            row, problems = _parse_line(line, cells, seen)
+            errors.extend(problems)
+            if row is not None:
+                seen[(row["component"], row["commitment"])] = line
+                rows.append(row)
+    return rows, errors
 
 
 def parse_csv(data: bytes) -> list[dict]:
     """The rows of an uploaded CSV file, checked line by line. Raises UploadRefused listing every
     error with its line number; returns [{component, commitment, own_value, competitor_value}]."""
-    reader = csv.reader(io.StringIO(_decoded(data), newline=""))
-    _check_header(reader)
-    errors: list[tuple[int | None, str]] = []
-    rows: list[dict] = []
-    seen: dict[tuple[str, str], int] = {}
-    for line, cells in _data_lines(reader, errors):
-        row, problems = _parse_line(line, cells, seen)
-        errors.extend((line, problem) for problem in problems)
-        if row is not None:
-            seen[(row["component"], row["commitment"])] = line
-            rows.append(row)
+    rows, errors = check_csv(data)
     if errors:
         raise UploadRefused(errors)
     if not rows:
-        raise UploadRefused([(None, _("The file holds no figures."))])
+        raise UploadRefused([UploadError(None, "", _("The file holds no figures."))])
     return rows
+
+
+def error_report(data: bytes) -> list[UploadError]:
+    """Every error of an uploaded file, for its error report (empty: the file is fine).
+
+    The report is made again from the file, which the person sends once more (the error page's
+    "error report" button): no server state is kept between the upload and the download, so
+    there is nothing to store, expire or clean up, and the report always equals the page."""
+    try:
+        parse_csv(data)
+    except UploadRefused as exc:
+        return exc.errors
+    return []
 
 
 def _save_rows(found: IndexPeriod, rows: list[dict]) -> tuple[int, int]:
@@ -489,6 +600,11 @@ def _save_rows(found: IndexPeriod, rows: list[dict]) -> tuple[int, int]:
     return added, changed
 
 
+def _touch(found: IndexPeriod) -> None:
+    """Mark the period changed, so that the flush bumps (and checks) its version."""
+    found.updated_at = utcnow()
+
+
 def upload_figures(actor, period_id: int, data: bytes, filename: str = "") -> int:
     """Check a CSV file whole and, only if every line is right, replace the period's figures for
     the rows it gives (others stay). All or nothing: one transaction. Returns the rows saved."""
@@ -498,23 +614,28 @@ def upload_figures(actor, period_id: int, data: bytes, filename: str = "") -> in
         if found is None:
             raise LookupError(period_id)
         added, changed = _save_rows(found, rows)
+        if added or changed:
+            _touch(found)
         record(actor, "index.upload", "index_period", found.id,
                after={"file": filename[:200], "rows": len(rows), "added": added, "changed": changed})
     return len(rows)
 
 
-def save_figures(actor, period_id: int, rows: list[dict]) -> None:
-    """Save the figures entry form: the rows given are the period's whole set of figures
-    (a figure left blank is removed)."""
+def save_figures(actor, period_id: int, rows: list[dict], version: int | None) -> None:
+    """Save the figures entry form opened at `version`: the rows given are the period's whole
+    set of figures (a figure left blank is removed). Conflict when the period changed since."""
     with unit_of_work():
         found = _load_period(period_id)
         if found is None:
             raise LookupError(period_id)
+        _check_version(found, version)
         keep = {(r["component"], r["commitment"]) for r in rows}
         removed = [f for f in found.figures if (f.component, f.commitment) not in keep]
         for figure in removed:
             found.figures.remove(figure)
         added, changed = _save_rows(found, rows)
+        if added or changed or removed:
+            _touch(found)
         record(actor, "index.figures", "index_period", found.id,
                after={"rows": len(rows), "added": added, "changed": changed,
                       "removed": len(removed)})

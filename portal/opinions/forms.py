@@ -6,11 +6,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from portal import domain
 from portal.opinions.services import CONSULTATION_STATUSES, OPINION_TEXT_MAX, WINDOW_STATES
 from portal.text import clean_text
+from portal.versioning import VersionedForm
 
 BODY_MAX = 20000
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(VersionedForm):
     subject = SelectField(
         _l("Subject"), choices=domain.choices(domain.CONSULTATION_SUBJECTS),
         validators=[InputRequired()],

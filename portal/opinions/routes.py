@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit import services as audit
-from portal.errors import show_refusal
+from portal.errors import Conflict, show_refusal
 from portal.opinions import bp, services
 from portal.opinions.forms import (
     ConsultationFilterForm,
@@ -115,11 +115,14 @@ def staff_new():
 @requires("consultations.manage")
 def staff_edit(consultation_id: int):
     consultation = services.get_consultation(current_user, consultation_id) or abort(404)
-    form = ConsultationForm(obj=consultation)
+    form = ConsultationForm(obj=consultation if request.method == "GET" else None)
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.update_consultation(consultation, current_user, **_fields(form))
+                services.update_consultation(consultation, current_user, **_fields(form),
+                                             version=form.version_number())
+            except Conflict:
+                return _consultation_conflict(consultation_id, form)
             except services.ConsultationError as exc:
                 show_refusal(form, exc)
             else:
@@ -129,7 +132,18 @@ def staff_edit(consultation_id: int):
             flash(_("The consultation was not saved. Please correct the marked fields."), "error")
         return render_template("opinions/staff_form.html", form=form,
                                consultation=consultation), 422
+    form.show_version(consultation)
     return render_template("opinions/staff_form.html", form=form, consultation=consultation)
+
+
+def _consultation_conflict(consultation_id: int, form):
+    """Someone saved the consultation in between: the Conflict message, the person's input
+    kept, the current values shown, the next save made against the current version (409)."""
+    current = services.get_consultation(current_user, consultation_id) or abort(404)
+    flash(str(Conflict()), "error")
+    form.show_version(current)
+    return render_template("opinions/staff_form.html", form=form, consultation=current,
+                           conflict=current), 409
 
 
 @bp.post("/staff/consultations/<int:consultation_id>/publish")
@@ -138,7 +152,7 @@ def staff_publish(consultation_id: int):
     consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     try:
         services.publish(consultation, current_user)
-    except services.ConsultationError as exc:
+    except (services.ConsultationError, Conflict) as exc:  # Conflict: saved by someone meanwhile
         flash(str(exc), "error")
     else:
         flash(_("The consultation is published. Members see it while its window is open."),
@@ -152,7 +166,7 @@ def staff_unpublish(consultation_id: int):
     consultation = services.get_consultation(current_user, consultation_id) or abort(404)
     try:
         services.unpublish(consultation, current_user)
-    except services.ConsultationError as exc:
+    except (services.ConsultationError, Conflict) as exc:
         flash(str(exc), "error")
     else:
         flash(_("The consultation is back to draft; members no longer see it."), "success")

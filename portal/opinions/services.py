@@ -7,7 +7,8 @@ Rules:
   the service office and administrators all of them; members only published ones. The getter
   `get_consultation(viewer, id)` answers None for anything else (the view answers 404).
 - Every change runs in one unit of work with its audit entry; refusals are `ConsultationError`
-  (staff) and `OpinionRefused` (members), both `portal.errors.Refused`.
+  (staff) and `OpinionRefused` (members), both `portal.errors.Refused`. Editing names the
+  version the form was opened at: a stale one is a `portal.errors.Conflict` (portal.versioning).
 - A member has one opinion per consultation, changeable while it is open; every save tells
   the rest of the portal through `signals.submission_received`.
 """
@@ -28,6 +29,7 @@ from portal.db import db, unit_of_work
 from portal.errors import Refused
 from portal.opinions.models import Consultation, Opinion
 from portal.pagination import Page, paginate
+from portal.versioning import check_version
 
 # Where a consultation's window stands today (computed, never stored).
 WINDOW_STATES = {
@@ -206,8 +208,11 @@ def create_consultation(author: User, *, subject: str, title: str, body: str,
 
 
 def update_consultation(consultation: Consultation, actor: User, *, subject: str, title: str,
-                        body: str, opens_on: date, closes_on: date) -> Consultation:
-    """Text and window may change at any time, also once published."""
+                        body: str, opens_on: date, closes_on: date,
+                        version: int | None = None) -> Consultation:
+    """Text and window may change at any time, also once published, from a form opened at
+    `version` (portal.errors.Conflict when someone saved in between)."""
+    check_version(consultation, version)
     _check_window(opens_on, closes_on)
     with unit_of_work():
         before = audit.snapshot(consultation, CONSULTATION_FIELDS)
@@ -228,6 +233,7 @@ def publish(consultation: Consultation, actor: User) -> None:
         audit.record(actor, "consultation.publish", "consultation", consultation.id,
                      {"status": consultation.status}, {"status": "published"})
         consultation.status = "published"
+        signals.consultation_published.send(consultation, actor=actor)
 
 
 def has_opinions(consultation: Consultation) -> bool:

@@ -33,7 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal import domain, permissions
+from portal import domain, permissions, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
@@ -544,6 +544,10 @@ def update_triage(actor: User, submission: Submission, *, version: int | None,
         if before == after:
             return False  # every value as it was: the unit commits nothing
         audit.record(actor, "submission.triage", "submission", submission.id, before, after)
+        if before["assignee_id"] != assignee_id:
+            signals.submission_assigned.send(submission, actor=actor,
+                                             old_assignee_id=before["assignee_id"],
+                                             new_assignee_id=assignee_id)
     return True
 
 
@@ -714,6 +718,10 @@ def _bulk_row(actor: User, submission: Submission, todo: _BulkAction) -> bool:
     if before == after:
         return False
     audit.record(actor, f"submission.bulk_{todo.action}", "submission", submission.id, before, after)
+    if todo.action == "assign":
+        signals.submission_assigned.send(submission, actor=actor,
+                                         old_assignee_id=before["assignee_id"],
+                                         new_assignee_id=todo.assignee_id)
     return True
 
 

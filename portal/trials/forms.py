@@ -17,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import domain
 from portal.trials import services
+from portal.versioning import VersionedForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,7 +31,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class TrialForm(FlaskForm):
+class TrialForm(VersionedForm):
     kind = SelectField(_l("Kind"), choices=domain.choices(domain.TRIAL_KINDS),
                        validators=[InputRequired()])
     title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
@@ -66,7 +67,7 @@ class TrialForm(FlaskForm):
         return {name: getattr(self, name).data for name in (*services.TRIAL_FIELDS, "segments")}
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(VersionedForm):
     kind = SelectField(_l("Question type"), choices=domain.choices(domain.QUESTION_KINDS),
                        validators=[InputRequired()])
     prompt = StringField(_l("Question"), filters=[_strip], validators=[DataRequired(), Length(max=500)])
@@ -88,6 +89,24 @@ class QuestionForm(FlaskForm):
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in ("kind", "prompt", "help_text",
                                                              "required", "options")}
+
+
+class OwnerForm(FlaskForm):
+    """Add a co-owner to a trial's owning team."""
+
+    # Who may join is the service's rule (add_owner), which also names a refused choice.
+    user_id = SelectField(_l("Product staff member"), choices=[], validate_choice=False,
+                          validators=[InputRequired(_l("Choose an active member of the product staff."))])
+
+    def setup(self, candidates) -> OwnerForm:
+        self.user_id.choices = [("", _l("Choose a person"))] + [
+            (str(u.id), f"{u.name} ({u.email})") for u in candidates
+        ]
+        return self
+
+    def chosen(self) -> int | None:
+        value = self.user_id.data or ""
+        return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 class ApplyForm(FlaskForm):

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import domain
 from portal.audit import Field, describe
-from portal.audit.history import as_date, as_number
+from portal.audit.history import as_date, as_number, user_names
 
 describe(
     "trial",
@@ -16,6 +16,8 @@ describe(
         "question.move": _l("Question moved"),
         "enrollment.accept": _l("Application accepted"),
         "enrollment.decline": _l("Application declined"),
+        "owner.add": _l("Added to the owning team"),
+        "owner.remove": _l("Removed from the owning team"),
     },
     kind=Field(_l("Kind"), domain.TRIAL_KINDS),
     title=Field(_l("Title")),
@@ -40,4 +42,6 @@ describe(
     enrollment_id=Field(_l("Enrollment"), format=as_number),
     member=Field(_l("Member")),
     enrollment_status=Field(_l("Enrollment status"), domain.ENROLLMENT_STATUSES),
+    # the owning team
+    owner_id=Field(_l("Owner"), lookup=user_names),
 )

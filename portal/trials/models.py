@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    insert,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +24,11 @@ from portal.db import Base, UTCDateTime, utcnow
 
 
 class Trial(Base):
-    """A new business, product, service or terminal that panel members try and evaluate."""
+    """A new business, product, service or terminal that panel members try and evaluate.
+
+    Its owning team (`owners`) are the product staff who reach it; the creator is the first
+    owner (see `_creator_owns`). `version` guards against lost updates: a save from a form opened
+    at an older version is refused (`portal.errors.Conflict`)."""
 
     __tablename__ = "trials"
     __table_args__ = (
@@ -47,6 +53,7 @@ class Trial(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     segments: Mapped[list[TrialSegment]] = relationship(
         back_populates="trial", cascade="all, delete-orphan", lazy="selectin"
@@ -55,10 +62,54 @@ class Trial(Base):
         back_populates="trial", cascade="all, delete-orphan", order_by="Question.position"
     )
     created_by: Mapped[User | None] = relationship()
+    owners: Mapped[list[TrialOwner]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan",
+        order_by=lambda: (TrialOwner.added_at, TrialOwner.id),
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def segment_codes(self) -> list[str]:
         return sorted(s.segment for s in self.segments)
+
+
+class TrialOwner(Base):
+    """A member of a trial's owning team: a product staff user who reaches and manages it."""
+
+    __tablename__ = "trial_owners"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "user_id"),
+        # "which trials does this user own" (trial_scope) reads this index alone.
+        Index("ix_trial_owners_user_trial", "user_id", "trial_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trial: Mapped[Trial] = relationship(back_populates="owners")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
+
+
+@event.listens_for(Trial, "after_insert")
+def _creator_owns(_mapper, connection, trial: Trial) -> None:
+    """The creator of a trial is its first owner, however the trial is made (the staff form,
+    the demo data, a test), in the same transaction as the trial itself."""
+    if trial.created_by_id is None:
+        return
+    creator = trial.__dict__.get("created_by")
+    given = trial.__dict__.get("owners") or []
+    if any(o.user_id == trial.created_by_id or (creator is not None and o.__dict__.get("user") is creator)
+           for o in given):
+        return  # made with its owners already
+    connection.execute(insert(TrialOwner.__table__).values(
+        trial_id=trial.id, user_id=trial.created_by_id, added_by_id=trial.created_by_id,
+        added_at=utcnow(),
+    ))
 
 
 class TrialSegment(Base):
@@ -90,8 +141,13 @@ class Question(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     # The options of a single or multiple choice question, in display order.
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Guards its edit form against lost updates. Reordering writes `position` without it (see
+    # trials.services.renumber), so moving questions never makes an open edit form stale.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     trial: Mapped[Trial] = relationship(back_populates="questions")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Enrollment(Base):

@@ -1,8 +1,11 @@
 """Trials: staff manage trials, questionnaires and enrollments; members browse, apply, withdraw.
 
-Staff pages load the trial through `services.get_trial`, which applies the viewer's scope: a
-trial outside it answers 404 on every page and action. Viewing needs `trials.view`, changing
-`trials.manage`; templates show a button only when `can(...)` allows its action.
+Staff pages load the trial through `services.get_trial`, which applies the viewer's scope (for
+product staff: the trials whose owning team they are in): a trial outside it answers 404 on every
+page and action. Viewing needs `trials.view`, changing `trials.manage`, the owning team
+`trials.manage_owners`; templates show a button only when `can(...)` allows its action.
+Edit forms and status buttons carry the version they were shown at: a stale save answers 409
+with the Conflict message, the person's input kept and the current values shown.
 """
 from __future__ import annotations
 
@@ -12,17 +15,19 @@ from flask_login import current_user
 
 from portal import domain
 from portal.audit import services as audit
-from portal.errors import show_refusal
-from portal.permissions import requires
+from portal.errors import Conflict, show_refusal
+from portal.permissions import can, may_remove_owners, requires
 from portal.trials import bp, services
 from portal.trials.forms import (
     ApplyForm,
     EnrollmentFilterForm,
+    OwnerForm,
     QuestionForm,
     StaffTrialFilterForm,
     TrialForm,
 )
 from portal.trials.models import Question
+from portal.versioning import as_version
 
 
 def _trial_or_404(trial_id: int):
@@ -76,9 +81,12 @@ def staff_edit(trial_id: int):
     form = TrialForm(obj=trial if request.method == "GET" else None)
     if request.method == "GET":
         form.segments.data = trial.segment_codes
+        form.show_version(trial)
     if form.validate_on_submit():
         try:
-            services.save_trial(trial, form.values(), current_user)
+            services.save_trial(trial, form.values(), current_user, version=form.version_number())
+        except Conflict:
+            return _trial_conflict(trial_id, form)
         except services.TrialRefused as exc:
             show_refusal(form, exc)
         else:
@@ -88,12 +96,25 @@ def staff_edit(trial_id: int):
     return render_template("trials/staff_form.html", form=form, trial=trial), status
 
 
-def _staff_detail_page(trial, status=200):
+def _trial_conflict(trial_id: int, form):
+    """Someone saved the trial in between: the Conflict message, the person's input kept, the
+    current values shown, and the next save made against the current version (409)."""
+    current = _trial_or_404(trial_id)
+    flash(str(Conflict()), "error")
+    form.show_version(current)
+    return render_template("trials/staff_form.html", form=form, trial=current, conflict=current), 409
+
+
+def _staff_detail_page(trial, status=200, owner_form=None):
+    owners = services.owners(trial)  # first: the permission checks below then read them
+    candidates = services.owner_candidates(trial) if can("trials.manage_owners", obj=trial) else []
     return render_template(
         "trials/staff_detail.html", trial=trial, counts=services.trial_counts(trial),
         locked=services.questionnaire_locked(trial),
         transitions=services.allowed_transitions(trial),
-        history=audit.history("trial", trial.id),
+        history=audit.history("trial", trial.id), owners=owners,
+        owner_form=owner_form or OwnerForm(formdata=None).setup(candidates),
+        candidates=candidates, may_remove_owners=may_remove_owners(current_user, trial),
     ), status
 
 
@@ -109,12 +130,49 @@ def staff_status(trial_id: int):
     trial = _trial_or_404(trial_id)
     new_status = request.form.get("status", "")
     try:
-        services.change_status(trial, new_status, current_user)
-    except services.TrialRefused as exc:
+        services.change_status(trial, new_status, current_user,
+                               version=as_version(request.form.get("version")))
+    except (services.TrialRefused, Conflict) as exc:  # shown the trial as it is now
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     flash(_("The trial is now %(status)s.", status=domain.TRIAL_STATUSES[new_status]), "success")
     return redirect(url_for("trials.staff_detail", trial_id=trial.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: the owning team
+
+
+@bp.post("/staff/trials/<int:trial_id>/owners")
+@requires("trials.manage_owners")
+def owner_add(trial_id: int):
+    trial = _trial_or_404(trial_id)  # product staff: only an owner reaches it
+    form = OwnerForm().setup(services.owner_candidates(trial))
+    if not form.validate_on_submit():
+        flash(_("Nobody was added. Please correct the marked fields."), "error")
+        return _staff_detail_page(trial, status=422, owner_form=form)
+    try:
+        owner = services.add_owner(trial, form.chosen(), current_user)
+    except services.TrialRefused as exc:
+        show_refusal(form, exc, _("Nobody was added. Please correct the marked fields."))
+        return _staff_detail_page(_trial_or_404(trial_id), status=422, owner_form=form)
+    flash(_("%(name)s is now in the owning team.", name=owner.user.name), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#owners")
+
+
+@bp.post("/staff/trials/<int:trial_id>/owners/<int:user_id>/remove")
+@requires("trials.manage_owners")
+def owner_remove(trial_id: int, user_id: int):
+    trial = _trial_or_404(trial_id)
+    if not may_remove_owners(current_user, trial):
+        abort(403)
+    try:
+        removed = services.remove_owner(trial, user_id, current_user)
+    except services.TrialRefused as exc:
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    flash(_("%(name)s is no longer in the owning team.", name=removed.name), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#owners")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,9 +186,9 @@ def _question_or_404(trial, question_id: int) -> Question:
     return question
 
 
-def _question_page(form, trial, question, locked, status):
+def _question_page(form, trial, question, locked, status, conflict=None):
     return render_template("trials/question_form.html", form=form, trial=trial, question=question,
-                           locked=locked), status
+                           locked=locked, conflict=conflict), status
 
 
 @bp.route("/staff/trials/<int:trial_id>/questions/new", methods=["GET", "POST"])
@@ -162,11 +220,20 @@ def question_edit(trial_id: int, question_id: int):
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if request.method == "GET":
         form.options.data = "\n".join(question.options or [])
+        form.show_version(question)
         return _question_page(form, trial, question, locked, 200)
     if not form.validate_on_submit():
         return _question_page(form, trial, question, locked, 422)
     try:
-        services.update_question(question, form.values(), current_user)
+        services.update_question(question, form.values(), current_user, version=form.version_number())
+    except Conflict:
+        # Someone saved the question in between: their values shown, this input kept (409).
+        flash(str(Conflict()), "error")
+        trial = _trial_or_404(trial_id)
+        current = _question_or_404(trial, question_id)
+        form.show_version(current)
+        return _question_page(form, trial, current, services.questionnaire_locked(trial), 409,
+                              conflict=current)
     except services.TrialRefused as exc:
         show_refusal(form, exc)
         # Nothing was saved: show the question as it is stored, beside the input kept.
@@ -183,7 +250,7 @@ def question_delete(trial_id: int, question_id: int):
     question = _question_or_404(trial, question_id)
     try:
         services.delete_question(question, current_user)
-    except services.TrialRefused as exc:
+    except (services.TrialRefused, Conflict) as exc:  # Conflict: it was edited meanwhile
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     flash(_("The question was deleted."), "success")

@@ -13,6 +13,14 @@ Rules:
 
 Staff reach only the trials in their scope (`permissions.trial_scope`): `get_trial` and the
 staff list apply it, so every staff page and action starts from a trial the viewer may see.
+Product staff reach the trials whose owning team (`TrialOwner`) they are in: the creator is the
+first owner; owners add co-owners from the active product staff; only the creator (or an
+administrator) removes one, and the creator is never removed (`add_owner`, `remove_owner`).
+
+Saving a trial (its form or a status move) or a question names the version its form was opened
+at: a stale one is refused with `portal.errors.Conflict` (checked first, and guarded by the
+version column in the UPDATE itself, see portal.versioning), so two editors never overwrite each
+other. The order of the questions is not part of their version (`renumber`).
 
 Every domain refusal raises `TrialRefused` (a `portal.errors.Refused`) with a message already
 translated, and `field` naming the form field it belongs to when there is one. Every write runs
@@ -27,11 +35,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import domain
+from portal import domain, permissions, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
@@ -39,7 +48,16 @@ from portal.errors import Refused
 from portal.pagination import Page, paginate
 from portal.permissions import trial_scope
 from portal.text import clean_text
-from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial, TrialSegment
+from portal.trials.models import (
+    Answer,
+    Enrollment,
+    Evaluation,
+    Question,
+    Trial,
+    TrialOwner,
+    TrialSegment,
+)
+from portal.versioning import check_version
 
 STAFF_PER_PAGE = 20
 MEMBER_PER_PAGE = 20
@@ -204,9 +222,13 @@ def _check_capacity(trial: Trial, capacity: int | None) -> None:
         ), field="capacity")
 
 
-def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
-    """Create (trial None) or update a trial from clean form data, in one unit of work. `user`
-    is the staff member acting (recorded in the audit log)."""
+def save_trial(trial: Trial | None, data: dict[str, Any], user: User,
+               version: int | None = None) -> Trial:
+    """Create (trial None; its creator becomes its first owner) or update a trial from clean
+    form data, in one unit of work. `user` is the staff member acting (recorded in the audit
+    log); an update names the `version` its form was opened at (Conflict when stale)."""
+    if trial is not None:
+        check_version(trial, version)
     segments = _checked_segments(data)
     with unit_of_work():
         if trial is None:
@@ -222,8 +244,12 @@ def save_trial(trial: Trial | None, data: dict[str, Any], user: User) -> Trial:
             setattr(trial, name, clean_text(value) if name == "description" else value)
         current = {s.segment: s for s in trial.segments}
         trial.segments = [current.get(code) or TrialSegment(segment=code) for code in segments]
-        db.flush()
         after = _trial_values(trial)
+        if before is not None and before != after:
+            # A change of the segments alone touches no column of the trial: the new
+            # updated_at makes every change a new version.
+            trial.updated_at = utcnow()
+        db.flush()
         if before is None:
             audit.record(user, "create", "trial", trial.id, None, {**after, "status": trial.status})
         else:
@@ -247,8 +273,10 @@ def status_refusal(trial: Trial, new_status: str) -> str | None:
     return None
 
 
-def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
-    """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it, in one unit of work."""
+def change_status(trial: Trial, new_status: str, actor: User, version: int | None = None) -> Trial:
+    """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it, in one unit of work, from
+    a page showing it at `version` (Conflict when it changed since)."""
+    check_version(trial, version)
     with unit_of_work():
         trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
         refusal = status_refusal(trial, new_status)
@@ -256,8 +284,75 @@ def change_status(trial: Trial, new_status: str, actor: User) -> Trial:
             raise TrialRefused(refusal)
         audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status},
                      {"status": new_status})
+        old_status = trial.status
         trial.status = new_status
+        signals.trial_status_changed.send(trial, actor=actor, old_status=old_status,
+                                          new_status=new_status)
     return trial
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: the owning team
+
+
+def owners(trial: Trial) -> list[TrialOwner]:
+    """The trial's owning team with their users, in the order they joined (one query). Also
+    fills `trial.owners`, so later permission checks on the trial ask no more."""
+    rows = list(db.scalars(
+        select(TrialOwner)
+        .options(joinedload(TrialOwner.user), joinedload(TrialOwner.added_by))
+        .where(TrialOwner.trial_id == trial.id)
+        .order_by(TrialOwner.added_at, TrialOwner.id)
+    ))
+    set_committed_value(trial, "owners", rows)
+    return rows
+
+
+def owner_candidates(trial: Trial) -> list[User]:
+    """Who may join the trial's owning team: active product staff not in it yet."""
+    return list(db.scalars(
+        select(User)
+        .where(User.role.in_(permissions.trial_owner_roles()), User.status == "active",
+               User.id.not_in(select(TrialOwner.user_id).where(TrialOwner.trial_id == trial.id)))
+        .order_by(User.name, User.id)
+    ))
+
+
+def add_owner(trial: Trial, user_id: int | None, actor: User) -> TrialOwner:
+    """Add an active product staff user to the trial's owning team, in one unit of work. The
+    view has checked that `actor` may (`trials.manage_owners` on this trial)."""
+    refused = TrialRefused(_("Choose an active member of the product staff."), field="user_id")
+    try:
+        with unit_of_work():
+            user = db.get(User, user_id) if user_id else None
+            if user is None or user.status != "active" or user.role not in permissions.trial_owner_roles():
+                raise refused
+            if db.scalar(select(TrialOwner.id).where(TrialOwner.trial_id == trial.id,
+                                                     TrialOwner.user_id == user.id)):
+                raise TrialRefused(_("%(name)s is already in the owning team.", name=user.name),
+                                   field="user_id")
+            owner = TrialOwner(trial_id=trial.id, user_id=user.id, added_by_id=actor.id)
+            db.add(owner)
+            db.flush()
+            audit.record(actor, "owner.add", "trial", trial.id, None, {"owner_id": user.id})
+    except IntegrityError:  # added by someone else at the same moment
+        raise TrialRefused(_("This person is already in the owning team."), field="user_id") from None
+    return owner
+
+
+def remove_owner(trial: Trial, user_id: int, actor: User) -> User:
+    """Take a co-owner out of the trial's owning team, in one unit of work; never its creator.
+    The view has checked that `actor` may (`permissions.may_remove_owners`)."""
+    if user_id == trial.created_by_id:
+        raise TrialRefused(_("The trial's creator always stays in its owning team."))
+    with unit_of_work():
+        owner = db.scalar(select(TrialOwner).options(joinedload(TrialOwner.user))
+                          .where(TrialOwner.trial_id == trial.id, TrialOwner.user_id == user_id))
+        if owner is None:
+            raise TrialRefused(_("This person is not in the owning team."))
+        db.delete(owner)
+        audit.record(actor, "owner.remove", "trial", trial.id, {"owner_id": user_id}, None)
+    return owner.user
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,7 +469,10 @@ def add_question(trial: Trial, data: dict[str, Any], actor: User) -> Question:
     return question
 
 
-def update_question(question: Question, data: dict[str, Any], actor: User) -> Question:
+def update_question(question: Question, data: dict[str, Any], actor: User,
+                    version: int | None = None) -> Question:
+    """Save the question as edited on a form opened at `version` (Conflict when stale)."""
+    check_version(question, version)
     values = _question_values(data)
     with unit_of_work():
         check_question_change(question, values["kind"], values["required"], values["options"],
@@ -407,8 +505,18 @@ def delete_question(question: Question, actor: User) -> None:
         db.execute(delete(Answer).where(Answer.question_id == question.id))
         trial.questions.remove(question)
         db.delete(question)
-        for i, q in enumerate(trial.questions):
-            q.position = i
+        renumber(trial.questions)
+
+
+def renumber(ordered: list[Question]) -> None:
+    """Give the questions the positions 0, 1, 2... in this order. The order is the trial's, not
+    part of a question: it is written without a new version, so a question's edit form open
+    meanwhile stays valid."""
+    table = Question.__table__
+    for i, q in enumerate(ordered):
+        if q.position != i:
+            db.execute(update(table).where(table.c.id == q.id).values(position=i))
+            set_committed_value(q, "position", i)
 
 
 def move_question(question: Question, direction: str, actor: User) -> None:
@@ -422,8 +530,7 @@ def move_question(question: Question, direction: str, actor: User) -> None:
         if direction not in ("up", "down") or not 0 <= other < len(ordered):
             return
         ordered[index], ordered[other] = ordered[other], ordered[index]
-        for i, q in enumerate(ordered):
-            q.position = i
+        renumber(ordered)
         # Positions are recorded as people count them (from 1).
         audit.record(actor, "question.move", "trial", trial.id, {"position": index + 1},
                      {"question_id": question.id, "prompt": question.prompt, "position": other + 1})
@@ -492,6 +599,8 @@ def decide(trial: Trial, enrollment: Enrollment, accept: bool, staff: User) -> E
                      locked.id, {"enrollment_status": previous},
                      {"enrollment_id": enrollment.id, "member": member_name,
                       "enrollment_status": enrollment.status})
+        signals.enrollment_decided.send(enrollment, actor=staff, old_status=previous,
+                                        new_status=enrollment.status)
     return enrollment
 
 

@@ -46,7 +46,7 @@ def test_create_staff_account(app, admin_client, dbs):
     ({"email": "fresh@example.com", "name": "X", "role": "member", "password": "long-enough"},
      "Not a valid choice"),
     ({"email": "fresh@example.com", "name": "X", "role": "office", "password": "short"},
-     "at least 8 characters"),
+     "at least 10 characters"),
     ({"email": "bad", "name": "X", "role": "office", "password": "long-enough"}, "Invalid email address."),
 ])
 def test_create_staff_refuses_bad_values(admin_client, dbs, data, message):

@@ -96,14 +96,14 @@ def test_status_change_is_recorded_and_a_refused_one_is_not(dbs, product_client,
     trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     empty = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=[])
     assert product_client.post(f"/staff/trials/{trial.id}/status",
-                               data={"status": "recruiting"}).status_code == 302
+                               data={"status": "recruiting", "version": "1"}).status_code == 302
     # refused: no question yet, a move TRIAL_TRANSITIONS forbids, an unknown status
     assert product_client.post(f"/staff/trials/{empty.id}/status",
-                               data={"status": "recruiting"}).status_code == 409
+                               data={"status": "recruiting", "version": "1"}).status_code == 409
     assert product_client.post(f"/staff/trials/{trial.id}/status",
-                               data={"status": "draft"}).status_code == 409
+                               data={"status": "draft", "version": "2"}).status_code == 409
     assert product_client.post(f"/staff/trials/{trial.id}/status",
-                               data={"status": "nonsense"}).status_code == 409
+                               data={"status": "nonsense", "version": "2"}).status_code == 409
     (entry,) = entries(dbs)
     assert (entry.actor_id, entry.action, entry.object_type, entry.object_id) == \
         (product_user.id, "trial.status", "trial", trial.id)
@@ -289,7 +289,7 @@ def test_trial_history_shows_changes_escaped_newest_first(dbs, product_client, p
         title=payload, enrollment_opens_on=trial.enrollment_opens_on.isoformat(),
         enrollment_closes_on=trial.enrollment_closes_on.isoformat(),
         starts_on=trial.starts_on.isoformat(), ends_on=trial.ends_on.isoformat()))
-    product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
+    product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting", "version": "2"})
     page = product_client.get(f"/staff/trials/{trial.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -348,7 +348,7 @@ def test_empty_history_says_so(dbs, product_client, product_user):
 def test_history_of_one_object_does_not_show_anothers(dbs, product_client, product_user):
     trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     other = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
-    product_client.post(f"/staff/trials/{other.id}/status", data={"status": "recruiting"})
+    product_client.post(f"/staff/trials/{other.id}/status", data={"status": "recruiting", "version": "1"})
     history = history_html(product_client.get(f"/staff/trials/{trial.id}").get_data(as_text=True))
     assert "Trial status changed" not in history
 
@@ -361,7 +361,7 @@ def test_members_never_see_history(dbs, client, member):
     client.post(f"/staff/consultations/{consultation.id}/edit", data=consultation_data(
         title="Staff-only change", opens_on=consultation.opens_on.isoformat(),
         closes_on=consultation.closes_on.isoformat()))
-    client.post(f"/staff/trials/{trial.id}/status", data={"status": "running"})
+    client.post(f"/staff/trials/{trial.id}/status", data={"status": "running", "version": "1"})
     client.get("/logout")
     member_client = client.application.test_client()
     member_client.language("en")
@@ -419,7 +419,7 @@ def test_admin_audit_page_labels_trial_and_consultation_entries(dbs, client, mem
     product = make_user(dbs, role="product")
     login(client, product)
     trial = make_trial(dbs, created_by_id=product.id, status="draft", questions=QUESTIONS)
-    client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
+    client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting", "version": "1"})
     client.post(f"/staff/trials/{trial.id}/questions/{question(dbs, trial, 'Comments').id}/move",
                 data={"direction": "up"})
     client.post("/staff/consultations/new", data=consultation_data())
@@ -438,7 +438,7 @@ def test_admin_audit_page_labels_trial_and_consultation_entries(dbs, client, mem
 def test_history_renders_in_chinese(dbs, product_client, product_user):
     trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=QUESTIONS)
     consultation = make_consultation(dbs, created_by_id=product_user.id, status="draft")
-    product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
+    product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting", "version": "1"})
     product_client.post(f"/staff/consultations/{consultation.id}/publish")
     product_client.language("zh_Hans")
     assert product_client.get(f"/staff/trials/{trial.id}").status_code == 200

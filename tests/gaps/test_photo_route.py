@@ -1,13 +1,17 @@
 """Photos are served from the database to their owner and the service office only."""
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import ExifTags, Image
 from sqlalchemy import select
 
 from portal.gaps.models import GapPhoto
 from tests.conftest import login
 from tests.factories import make_gap_report
 from tests.gaps.helpers import image_bytes, photo, report_form
+from tests.gaps.test_photos import phone_jpeg
 
 
 def add_photo(dbs, report, data=None, content_type="image/png", filename="shot.png"):
@@ -32,7 +36,8 @@ def test_owner_gets_the_bytes_with_safe_headers(member_client, members_photo):
     assert response.data == image_bytes("PNG")
     assert response.headers["Content-Type"] == "image/png"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cache-Control"] == "private"
+    # never in a shared cache ("no-store": portal/security.py's rule for signed-in pages)
+    assert response.headers["Cache-Control"] in ("private", "no-store")
     assert response.headers["Content-Disposition"].startswith("inline")
     assert "sandbox" in response.headers["Content-Security-Policy"]
 
@@ -45,7 +50,9 @@ def test_uploaded_png_named_jpg_is_served_as_png(member_client, dbs):
     report_id = int(location.rsplit("/", 1)[1])
     photo_id = dbs.scalar(select(GapPhoto.id).where(GapPhoto.report_id == report_id))
     response = member_client.get(f"/reports/{report_id}/photos/{photo_id}")
-    assert response.headers["Content-Type"] == "image/png" and response.data == png
+    assert response.headers["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(response.data)) as served:
+        assert (served.format, served.size) == ("PNG", (3, 3))
     assert 'filename="gap-photo-' in response.headers["Content-Disposition"]
     assert response.headers["Content-Disposition"].endswith('.png"')
 
@@ -91,3 +98,29 @@ def test_office_also_needs_the_matching_report(office_client, dbs, member, membe
     _report, p = members_photo
     another = make_gap_report(dbs, member)
     assert office_client.get(f"/reports/{another.id}/photos/{p.id}").status_code == 404
+
+
+def _file_report_with(client, dbs, data: bytes, name: str) -> tuple[int, GapPhoto]:
+    form = report_form()
+    form["photos"] = [photo(data, name)]
+    location = client.post("/reports/new", data=form).headers["Location"]
+    report_id = int(location.rsplit("/", 1)[1])
+    return report_id, dbs.scalar(select(GapPhoto).where(GapPhoto.report_id == report_id))
+
+
+def test_staff_download_a_photo_without_where_it_was_taken(client, dbs, member, office_user):
+    """A member's phone photo carries its GPS position; the office downloads clean bytes."""
+    login(client, member)
+    report_id, stored = _file_report_with(client, dbs, phone_jpeg(), "queue.jpg")
+    assert (stored.width, stored.height) == (20, 40) and stored.size == len(stored.data)
+    client.post("/logout")
+    login(client, office_user)
+    response = client.get(f"/reports/{report_id}/photos/{stored.id}")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/jpeg"
+    assert response.data == stored.data
+    assert int(response.headers["Content-Length"]) == stored.size
+    with Image.open(io.BytesIO(response.data)) as served:
+        assert served.size == (20, 40)  # turned upright: its orientation tag is gone with the rest
+        assert dict(served.getexif()) == {}
+        assert served.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert b"PhoneMaker" not in response.data and b"Nanjing Road" not in response.data

@@ -70,7 +70,8 @@ def test_admin_edits_a_department_audited(admin_client, dbs):
     page = admin_client.get(f"/admin/departments/{dep.id}").get_data(as_text=True)
     assert 'value="Old name"' in page
     response = admin_client.post(f"/admin/departments/{dep.id}", data={
-        "name": "New name", "a_contact_id": str(dep.a_contact_id), "b_contact_id": str(c.id)})
+        "name": "New name", "a_contact_id": str(dep.a_contact_id), "b_contact_id": str(c.id),
+        "version": "1"})
     assert response.status_code == 302
     dbs.expire_all()
     assert dbs.get(Department, dep.id).name == "New name"
@@ -100,3 +101,38 @@ def test_departments_page_renders_in_chinese(admin_client, dbs):
     admin_client.language("zh_Hans")
     response = admin_client.get("/admin/departments")
     assert response.status_code == 200 and "网络部" in response.get_data(as_text=True)
+
+
+def test_second_save_from_a_stale_form_is_a_conflict(app, dbs, admin_user):
+    from tests.conftest import login
+    from tests.trials.test_trial_conflicts import CONFLICT, conflict_box, version_on
+
+    dep = make_department(dbs, name="Billing centre")
+    first_b = make_user(dbs, role="office", name="First Pick")
+    second_b = make_user(dbs, role="office", name="Second Pick")
+    clients = []
+    for user in (admin_user, make_user(dbs, role="admin")):
+        client = app.test_client()
+        client.language("en")
+        login(client, user)
+        clients.append(client)
+    first, second = clients
+    url = f"/admin/departments/{dep.id}"
+    first_version = version_on(first.get(url).get_data(as_text=True))
+    second_version = version_on(second.get(url).get_data(as_text=True))
+    assert first.post(url, data={"name": "Billing by First", "a_contact_id": str(dep.a_contact_id),
+                                 "b_contact_id": str(first_b.id), "version": first_version}
+                      ).status_code == 302
+    response = second.post(url, data={"name": "Billing by Second", "a_contact_id": str(dep.a_contact_id),
+                                      "b_contact_id": str(second_b.id), "version": second_version})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert CONFLICT in page
+    assert 'value="Billing by Second"' in page
+    assert f'<option selected value="{second_b.id}">' in page  # their choice kept
+    box = conflict_box(page)
+    assert "Billing by First" in box and "First Pick" in box and "Billing by Second" not in box
+    dbs.expire_all()
+    saved = dbs.get(Department, dep.id)
+    assert (saved.name, saved.b_contact_id) == ("Billing by First", first_b.id)
+    assert version_on(page) == str(saved.version) == "2"

@@ -35,7 +35,7 @@ def test_overdue_item_notifies_the_b_contact_once(app, dbs):
     mail = dbs.scalars(select(OutboxEmail)).all()
     assert len(mail) == 1 and mail[0].to_address == b.email
     assert "Late fix" in mail[0].subject and "Overdue" in mail[0].subject
-    assert "Stores" in mail[0].body and f"/staff/improvements/{item.id}" in mail[0].body
+    assert "Stores" in mail[0].body and f"/notifications/{notes[0].id}/open" in mail[0].body
     dbs.expire_all()
     assert dbs.get(ImprovementItem, item.id).overdue_notified_at is not None
     # not twice for the same due date, whichever day it runs

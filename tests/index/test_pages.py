@@ -89,6 +89,7 @@ def test_admin_creates_and_edits_a_period(admin_client, dbs):
     response = admin_client.post(f"/staff/index/periods/{period.id}/edit", data={
         "label": "2026-Q3", "kind": "quarter", "starts_on": "2026-07-01", "ends_on": "2026-09-30",
         "weight_satisfaction": "60", "weight_benchmark": "20", "weight_word_of_mouth": "20",
+        "version": "1",
     })
     assert response.status_code == 302
     dbs.expire_all()

@@ -155,7 +155,7 @@ def test_figures_form_saves_and_removes_blanks(admin_client, dbs):
     response = admin_client.post(f"/staff/index/periods/{period.id}/figures", data={
         "satisfaction__network_quality__own": "80",
         "satisfaction_benchmark__overall__own": "84",
-        "satisfaction_benchmark__overall__competitor": "80",
+        "satisfaction_benchmark__overall__competitor": "80", "version": "1",
     })
     assert response.status_code == 302
     assert stored(dbs, period) == {("satisfaction", "network_quality"): (80, None),
@@ -184,3 +184,154 @@ def test_no_file_chosen(admin_client, dbs):
                                  content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Please choose a CSV file." in response.get_data(as_text=True)
+
+
+# --- many bad lines: the first ones on the page, every one in the error report ------------------
+
+HEADER = b"component,commitment,own_value,competitor_value\n"
+
+
+def error_report(client, period, data: bytes, **kwargs):
+    return client.post(f"/staff/index/periods/{period.id}/upload/errors.csv",
+                       data={"file": (io.BytesIO(data), "figures.csv")},
+                       content_type="multipart/form-data", **kwargs)
+
+
+def report_rows(response) -> list[list[str]]:
+    import csv
+
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads the UTF-8 (and Chinese) right
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_a_file_of_100k_bad_lines_lists_50_errors_and_the_count(admin_client, dbs):
+    period = make_period(dbs, figures=[("satisfaction", "roaming", 55, None)])
+    data = HEADER + b"x,,1,\n" * 100_000  # 600 kB: every line an unknown component
+    response = upload(admin_client, period, data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert len(response.data) < 200_000
+    assert "The file has 100,000 errors; the first 50 are listed." in page
+    assert "… and 99,950 more." in page
+    assert page.count("Unknown component x") == 50
+    assert "Line 51:" in page and "Line 52:" not in page  # line 1 is the header
+    assert f'formaction="/staff/index/periods/{period.id}/upload/errors.csv"' in page
+    assert "Download the error report" in page
+    assert stored(dbs, period) == {("satisfaction", "roaming"): (55, None)}  # nothing saved
+
+    report = error_report(admin_client, period, data)
+    assert report.status_code == 200
+    assert report.headers["Content-Type"].startswith("text/csv")
+    assert report.headers["Content-Disposition"].startswith("attachment")
+    assert "index-2026-10-errors.csv" in report.headers["Content-Disposition"]
+    rows = report_rows(report)
+    assert rows[0] == ["Line", "Column", "Problem"]
+    assert len(rows) == 1 + 100_000
+    assert rows[1][:2] == ["2", "component"] and rows[1][2].startswith("Unknown component x")
+    assert rows[-1][:2] == ["100001", "component"]
+    assert stored(dbs, period) == {("satisfaction", "roaming"): (55, None)}
+
+
+def test_few_errors_show_no_count_but_the_report_names_each_column(admin_client, dbs):
+    period = make_period(dbs)
+    data = HEADER + (b"satisfaction,roaming,80,\n"
+                     b"satisfaction,moon,80,\n"            # line 3: unknown area
+                     b"word_of_mouth,overall,30,abc\n"     # line 4: competitor not a number
+                     b"satisfaction_benchmark,,,\n")       # line 5: both values missing
+    page = upload(admin_client, period, data).get_data(as_text=True)
+    assert "The file has" not in page and "more." not in page
+    assert "Line 3: Unknown commitment area moon." in page
+    rows = report_rows(error_report(admin_client, period, data))
+    assert [r[:2] for r in rows[1:]] == [["3", "commitment"], ["4", "competitor_value"],
+                                         ["5", "own_value"], ["5", "competitor_value"]]
+
+
+def test_report_of_hostile_text_cannot_run_in_a_spreadsheet(admin_client, dbs):
+    period = make_period(dbs)
+    rows = report_rows(error_report(admin_client, period, HEADER + b"=cmd|' /C calc'!A0,,1,\n"))
+    assert rows[1][2].startswith("Unknown component =cmd")  # text, not a formula: starts with U
+
+
+def test_report_of_a_good_file_says_so(admin_client, dbs):
+    period = make_period(dbs)
+    response = error_report(admin_client, period, GOOD_CSV.encode())
+    assert response.status_code == 302
+    assert "has no errors" in admin_client.get(response.location).get_data(as_text=True)
+    assert stored(dbs, period) == {}  # the report never saves anything
+
+
+def test_report_without_a_file_and_of_a_file_refused_whole(admin_client, dbs):
+    period = make_period(dbs)
+    response = admin_client.post(f"/staff/index/periods/{period.id}/upload/errors.csv", data={},
+                                 content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Please choose the CSV file to get its error report." in response.get_data(as_text=True)
+    rows = report_rows(error_report(admin_client, period, b"\xff\xfe not utf-8"))
+    assert rows[1][0] == "" and "not UTF-8" in rows[1][2]
+    # a file refused whole offers no report button
+    page = upload(admin_client, period, b"\xff\xfe not utf-8").get_data(as_text=True)
+    assert "Download the error report" not in page
+
+
+@pytest.mark.parametrize("role", ["member", "product", "office"])
+def test_only_admins_get_a_report(client, dbs, role):
+    period = make_period(dbs)
+    login(client, make_user(dbs, role=role))
+    assert error_report(client, period, HEADER + b"x,,1,\n").status_code == 403
+
+
+def test_report_needs_csrf_and_a_known_period(admin_client, dbs):
+    period = make_period(dbs)
+    assert error_report(admin_client, period, HEADER + b"x,,1,\n", csrf=False).status_code == 400
+    missing = type("P", (), {"id": 999})()
+    assert error_report(admin_client, missing, HEADER + b"x,,1,\n").status_code == 404
+
+
+# --- numbers: plain decimals with ASCII digits only ---------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    "٨١",        # Arabic-Indic digits: float() reads 81
+    "8_1",       # Python's digit separator: float() reads 81
+    "１２",       # full-width digits: float() reads 12
+    "1e2",       # exponent: float() reads 100
+    "inf", "nan", "0x51", "81.", "8 1", "81%",
+])
+def test_numbers_other_than_plain_decimals_are_refused(admin_client, dbs, value):
+    period = make_period(dbs)
+    data = HEADER + f"satisfaction,roaming,{value},\n".encode()
+    response = upload(admin_client, period, data)
+    assert response.status_code == 422
+    assert ("Line 2: the own value is not a number such as 81 or 81.5"
+            in response.get_data(as_text=True))
+    assert stored(dbs, period) == {}
+
+
+@pytest.mark.parametrize("own, competitor, expected", [
+    ("81", "", (81, None)), ("81.5", "", (81.5, None)), (" 0.5 ", "", (0.5, None)),
+    (".5", "", (0.5, None)), ("+81", "", (81, None)),
+])
+def test_plain_decimals_are_read(admin_client, dbs, own, competitor, expected):
+    period = make_period(dbs)
+    data = HEADER + f"satisfaction,roaming,{own},{competitor}\n".encode()
+    assert upload(admin_client, period, data).status_code == 302
+    assert stored(dbs, period) == {("satisfaction", "roaming"): expected}
+
+
+def test_negative_nps_is_read(admin_client, dbs):
+    period = make_period(dbs)
+    assert upload(admin_client, period, HEADER + b"word_of_mouth,overall,-12,-30.5\n").status_code == 302
+    assert stored(dbs, period) == {("word_of_mouth", ""): (-12, -30.5)}
+
+
+@pytest.mark.parametrize("value", ["٨١", "8_1", "１２", "1e2", "nan"])
+def test_the_figures_form_refuses_them_too(admin_client, dbs, value):
+    period = make_period(dbs)
+    response = admin_client.post(f"/staff/index/periods/{period.id}/figures", data={
+        "satisfaction__roaming__own": value, "satisfaction__network_quality__own": "80",
+        "version": "1",
+    })
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count("Please give a number such as 81 or 81.5.") == 1
+    assert stored(dbs, period) == {}

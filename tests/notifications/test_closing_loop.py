@@ -60,10 +60,17 @@ def test_closing_notifies_each_linked_member_once(office_client, dbs, member, ot
         (member.id, "item_closed", sub_a.id, item.id), (other_member.id, "item_closed", sub_b.id, item.id)]
     mails = dbs.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
     assert [m.to_address for m in mails] == [member.email, other_member.email]
-    # done -> verified, or re-opened and closed again: no second notice
-    close(office_client, dbs, item, status="verified")
+    # re-opened and done again: no second notice
+    close(office_client, dbs, item, status="in_progress")
+    close(office_client, dbs, item, status="done")
     assert len(dbs.scalars(select(Notification)).all()) == 2
     assert len(dbs.scalars(select(OutboxEmail)).all()) == 2
+    # verified: each member hears of it once more (issue 9)
+    close(office_client, dbs, item, status="verified")
+    notes = dbs.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [(n.user_id, n.kind) for n in notes[2:]] == [
+        (member.id, "item_verified"), (other_member.id, "item_verified")]
+    assert len(dbs.scalars(select(OutboxEmail)).all()) == 4
 
 
 def test_email_names_submission_outcome_note_and_link(office_client, dbs, member, linked):
@@ -75,14 +82,16 @@ def test_email_names_submission_outcome_note_and_link(office_client, dbs, member
     assert "Queue at Xujiahui" in mail.subject
     assert "Queue at Xujiahui" in mail.body and "Done" in mail.body
     assert "We opened two more counters." in mail.body and "Store operations" in mail.body
-    assert f"/reports/{sub_a.gap_report_id}" in mail.body
+    notice = dbs.scalar(select(Notification).where(Notification.user_id == member.id))
+    # The link is absolute and goes through the notice, which it marks read on the way.
+    assert f"http://127.0.0.1:5000/notifications/{notice.id}/open" in mail.body
     for secret in ("INTERNAL", "Zhang Assignee", "Wang Acontact", "Internal item title"):
         assert secret not in mail.body and secret not in mail.subject
 
 
 def test_email_uses_the_members_language(office_client, dbs, member, other_member, linked,
                                          monkeypatch):
-    from portal.notifications import services as notices
+    from portal.notifications import emails as notices
 
     member.locale = "en"
     dbs.commit()
@@ -192,7 +201,10 @@ def test_staff_see_their_overdue_notifications(office_client, office_user, dbs):
     dbs.add(Notification(user_id=office_user.id, kind="item_overdue", item_id=item.id))
     dbs.commit()
     html = office_client.get("/notifications").get_data(as_text=True)
-    assert "Late work" in html and f"/staff/improvements/{item.id}" in html
+    notice = dbs.scalar(select(Notification))
+    assert "Late work" in html and f"/notifications/{notice.id}/open" in html
+    response = office_client.get(f"/notifications/{notice.id}/open")
+    assert response.status_code == 302 and response.headers["Location"] == f"/staff/improvements/{item.id}"
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -287,7 +299,11 @@ def test_whole_loop_from_a_members_report(app, dbs, member):
     assert "Counters now stay open at lunch." in report_page and "Retail stores" in report_page
     assert "Lunch cover" not in report_page
     assert "Counter closed at lunch" in member_c.get("/notifications").get_data(as_text=True)
-    assert dbs.scalar(select(OutboxEmail)).to_address == member.email
+    # The member is told by email once; the department's A contact heard of the new item.
+    outbox = dbs.scalars(select(OutboxEmail)).all()
+    assert [m.to_address for m in outbox if m.to_address == member.email] == [member.email]
+    contacts = {u.email for u in (dep.a_contact, dep.b_contact) if u is not None}
+    assert {m.to_address for m in outbox} <= {member.email, *contacts}
 
 
 def test_linking_to_an_item_already_done_tells_the_member_at_once(office_client, dbs, member):
@@ -307,6 +323,7 @@ def test_item_changed_signal_tells_members_once(app, dbs, member, other_member, 
     sender's unit of work; a moment that is not an outcome tells nobody."""
     from portal.db import db, unit_of_work
     from portal.improvements.models import ImprovementItem
+    from portal.notifications.services import notify_item_closed
     from portal.signals import item_changed
 
     item, *_ = linked
@@ -318,11 +335,18 @@ def test_item_changed_signal_tells_members_once(app, dbs, member, other_member, 
         with unit_of_work():
             found.status = "done"
             item_changed.send(found, actor=None, old_status="in_progress", new_status="done")
-            # a second moment in the same unit (or a direct call as well) adds nothing
+            # the same moment again in the same unit, or a direct call as well, adds nothing
+            item_changed.send(found, actor=None, old_status="in_progress", new_status="done")
+            notify_item_closed(found)
+        notes = db.scalars(select(Notification)).all()
+        assert sorted(n.user_id for n in notes) == sorted([member.id, other_member.id])
+        with unit_of_work():
+            found.status = "verified"
             item_changed.send(found, actor=None, old_status="done", new_status="verified")
-    notes = dbs.scalars(select(Notification)).all()
-    assert sorted(n.user_id for n in notes) == sorted([member.id, other_member.id])
-    assert len(dbs.scalars(select(OutboxEmail)).all()) == 2
+            item_changed.send(found, actor=None, old_status="done", new_status="verified")
+    notes = dbs.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [n.kind for n in notes] == ["item_closed"] * 2 + ["item_verified"] * 2
+    assert len(dbs.scalars(select(OutboxEmail)).all()) == 4
 
 
 def test_a_refused_unit_leaves_no_notice(app, dbs, linked):

@@ -22,7 +22,7 @@ STAFF_CLIENTS = ["product_client", "office_client", "admin_client"]
 def form_data(**override):
     data = dict(subject="product_policy", title="New roaming packages",
                 body="We plan **cheaper** roaming.\n\n- Asia\n- Europe",
-                opens_on=days(0).isoformat(), closes_on=days(14).isoformat())
+                opens_on=days(0).isoformat(), closes_on=days(14).isoformat(), version="1")
     data.update(override)
     return data
 

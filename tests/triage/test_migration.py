@@ -1,17 +1,21 @@
-"""Migration 0002 puts the submissions made before the inbox existed into it."""
+"""Migration 0002 puts the submissions made before the inbox existed into it.
+
+The old rows are written with plain inserts into the tables as migration 0001 left them (read
+back from the database): today's models describe today's schema, which later migrations extend."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import MetaData, create_engine, select
 from sqlalchemy.orm import Session
 
 from portal.migrate import upgrade
 from portal.triage.models import Submission
-from portal.trials.models import Evaluation
-from tests.factories import make_consultation, make_gap_report, make_trial, make_user
-from tests.opinions.helpers import make_opinion
+
+# SQLite keeps no zone: the old rows are written as the app wrote them, in UTC.
+MOMENT = datetime(2024, 2, 1, 8, 0)
+DAY = date(2024, 2, 1)
 
 
 @pytest.fixture
@@ -23,31 +27,51 @@ def old_database(tmp_path):
     engine.dispose()
 
 
+def _insert_old_rows(engine) -> None:
+    old = MetaData()
+    old.reflect(engine)
+    t = old.tables
+    stamps = dict(created_at=MOMENT, updated_at=MOMENT)
+    trial = dict(kind="product", description="", auto_accept=False, enrollment_opens_on=DAY,
+                 enrollment_closes_on=DAY, starts_on=DAY, ends_on=DAY, status="running", **stamps)
+    with engine.begin() as conn:
+        conn.execute(t["users"].insert(), [dict(
+            id=1, email="m@example.com", password_hash="x", name="Member", role="member",
+            status="active", segment="sme", district="putuo", created_at=MOMENT)])
+        conn.execute(t["service_gap_reports"].insert(), [dict(
+            id=2, member_id=1, channel="hotline", commitment="counter_service", district="pudong",
+            place="Hotline", occurred_at=MOMENT, severity=3, title="Dropped calls",
+            description="Cut off twice.", status="in_review", **stamps)])
+        conn.execute(t["consultations"].insert(), [dict(
+            id=3, subject="service_standard", title="Hotline hours", body="", opens_on=DAY,
+            closes_on=DAY, status="published", **stamps)])
+        conn.execute(t["opinions"].insert(), [dict(
+            id=4, consultation_id=3, member_id=1, stance="support", text="Longer hours",
+            triage_status="new", **stamps)])
+        conn.execute(t["trials"].insert(), [dict(trial, id=5, title="eSIM watch"),
+                                            dict(trial, id=6, title="Draft only")])
+        conn.execute(t["evaluations"].insert(), [
+            dict(id=7, trial_id=5, member_id=1, status="submitted", version=1, triage_status="new",
+                 submitted_at=datetime(2024, 3, 1), **stamps),
+            dict(id=8, trial_id=6, member_id=1, status="draft", version=0, triage_status="new",
+                 submitted_at=None, **stamps),
+        ])
+
+
 def test_backfill_creates_submissions_for_existing_rows(old_database):
     url, engine = old_database
-    with Session(engine, expire_on_commit=False) as s:
-        member = make_user(s, role="member", segment="sme", district="putuo")
-        report = make_gap_report(s, member, district="pudong", channel="hotline", severity=3,
-                                 status="in_review", title="Dropped calls")
-        consultation = make_consultation(s, title="Hotline hours")
-        opinion = make_opinion(s, consultation, member, text="Longer hours", triage_status="new")
-        trial = make_trial(s, title="eSIM watch")
-        draft_trial = make_trial(s)
-        done = Evaluation(trial_id=trial.id, member_id=member.id, status="submitted", version=1,
-                          submitted_at=datetime(2024, 3, 1, tzinfo=UTC))
-        draft = Evaluation(trial_id=draft_trial.id, member_id=member.id, status="draft", version=0)
-        s.add_all([done, draft])
-        s.commit()
+    _insert_old_rows(engine)
     upgrade(url, "head")
     with Session(engine) as s:
         rows = {r.kind: r for r in s.scalars(select(Submission))}
     assert set(rows) == {"gap_report", "opinion", "evaluation"}
     gap = rows["gap_report"]
     assert (gap.gap_report_id, gap.segment, gap.district, gap.channel, gap.severity, gap.status,
-            gap.title, gap.tags, gap.version) == (report.id, "sme", "pudong", "hotline", 3,
+            gap.title, gap.tags, gap.version) == (2, "sme", "pudong", "hotline", 3,
                                                   "in_review", "Dropped calls", [], 1)
     op = rows["opinion"]
     assert (op.opinion_id, op.consultation_id, op.title, op.description, op.district) == (
-        opinion.id, consultation.id, "Hotline hours", "Longer hours", "putuo")
+        4, 3, "Hotline hours", "Longer hours", "putuo")
     ev = rows["evaluation"]
-    assert (ev.evaluation_id, ev.trial_id, ev.title) == (done.id, trial.id, "eSIM watch")
+    assert (ev.evaluation_id, ev.trial_id, ev.title) == (7, 5, "eSIM watch")
+    assert ev.submitted_at == datetime(2024, 3, 1, tzinfo=UTC)

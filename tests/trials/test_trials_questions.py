@@ -47,7 +47,8 @@ def field_block(html: str, name: str) -> str:
 
 
 def question_data(**override):
-    data = {"kind": "rating", "prompt": "How fast was it?", "help_text": "", "required": "y", "options": ""}
+    data = {"kind": "rating", "prompt": "How fast was it?", "help_text": "", "required": "y", "options": "",
+            "version": "1"}
     data.update(override)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -66,7 +67,8 @@ def locked_trial(dbs, product_user):
 
 def edit(client, trial, question, **override):
     data = {"kind": question.kind, "prompt": question.prompt, "help_text": question.help_text,
-            "required": "y" if question.required else "", "options": "\n".join(question.options)}
+            "required": "y" if question.required else "", "options": "\n".join(question.options),
+            "version": str(question.version)}
     data.update(override)
     return client.post(f"/staff/trials/{trial.id}/questions/{question.id}/edit", data=data)
 

@@ -23,6 +23,8 @@ def trial_data(**override) -> dict:
         "segments": ["mobile", "household"], "capacity": "20", "auto_accept": "",
         "enrollment_opens_on": t.isoformat(), "enrollment_closes_on": (t + timedelta(days=7)).isoformat(),
         "starts_on": (t + timedelta(days=8)).isoformat(), "ends_on": (t + timedelta(days=38)).isoformat(),
+        # the version an edit form is opened at (a new trial's; ignored when creating one)
+        "version": "1",
     }
     data.update(override)
     return {k: v for k, v in data.items() if v is not None}
@@ -266,7 +268,7 @@ def test_detail_offers_only_allowed_transitions(dbs, product_client, current, bu
 ])
 def test_allowed_transitions(dbs, admin_client, current, target):
     trial = make_trial(dbs, status=current)
-    response = admin_client.post(f"/staff/trials/{trial.id}/status", data={"status": target})
+    response = admin_client.post(f"/staff/trials/{trial.id}/status", data={"status": target, "version": "1"})
     assert response.status_code == 302
     assert stored(dbs, trial.id).status == target
 
@@ -277,7 +279,8 @@ def test_allowed_transitions(dbs, admin_client, current, target):
 ])
 def test_refused_transitions(dbs, product_client, current, target, product_user):
     trial = make_trial(dbs, created_by_id=product_user.id, status=current)
-    response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": target})
+    response = product_client.post(f"/staff/trials/{trial.id}/status",
+                                   data={"status": target, "version": "1"})
     assert response.status_code == 409
     assert "A trial cannot go from" in response.get_data(as_text=True)
     assert stored(dbs, trial.id).status == current
@@ -285,13 +288,15 @@ def test_refused_transitions(dbs, product_client, current, target, product_user)
 
 def test_unknown_status_refused(dbs, product_client, product_user):
     trial = make_trial(dbs, created_by_id=product_user.id, status="draft")
-    response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "<b>x</b>"})
+    response = product_client.post(f"/staff/trials/{trial.id}/status",
+                                   data={"status": "<b>x</b>", "version": "1"})
     assert response.status_code == 409 and "Unknown status." in response.get_data(as_text=True)
 
 
 def test_recruiting_needs_a_question(dbs, product_client, product_user):
     trial = make_trial(dbs, created_by_id=product_user.id, status="draft", questions=[])
-    response = product_client.post(f"/staff/trials/{trial.id}/status", data={"status": "recruiting"})
+    response = product_client.post(f"/staff/trials/{trial.id}/status",
+                                   data={"status": "recruiting", "version": "1"})
     assert response.status_code == 409
     assert "Add at least one question before the trial starts recruiting." in response.get_data(as_text=True)
     assert stored(dbs, trial.id).status == "draft"
