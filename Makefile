@@ -28,7 +28,8 @@ translations: $(INSTALLED)
 run: translations
 	$(BIN)/flask --app portal migrate
 	$(BIN)/flask --app portal seed-demo --if-empty
-	$(BIN)/honcho --procfile Procfile start --port $(PORT)
+	$(if $(PORTAL_SMTP_HOST),,PORTAL_SMTP_HOST=127.0.0.1 PORTAL_SMTP_PORT=8025 PORTAL_SMTP_STARTTLS=0) \
+	  $(BIN)/honcho --procfile Procfile start --port $(PORT) $(if $(PORTAL_SMTP_HOST),web worker,web worker mail)
 
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
