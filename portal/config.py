@@ -84,6 +84,9 @@ def load(app: Flask, overrides: dict | None) -> None:
         JOBS_IMMEDIATE=None,
         # Pending invitations that expired this many days ago are deleted by the daily clean-up.
         INVITATION_KEEP_EXPIRED_DAYS=30,
+        # Where export jobs write their files (None: instance/exports). A multi-host deployment
+        # points every host at one shared volume (PORTAL_EXPORT_DIR).
+        EXPORT_DIR=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ
@@ -105,6 +108,8 @@ def load(app: Flask, overrides: dict | None) -> None:
     if env.get("PORTAL_BASE_URL"):
         app.config["PUBLIC_BASE_URL"] = env["PORTAL_BASE_URL"]
     _jobs_from_env(app.config, env)
+    if env.get("PORTAL_EXPORT_DIR"):
+        app.config["EXPORT_DIR"] = env["PORTAL_EXPORT_DIR"]
     if overrides:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

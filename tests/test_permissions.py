@@ -24,9 +24,12 @@ from tests.index.helpers import make_period
 PUBLIC = {
     "accounts.login",      # sign in
     "accounts.register",   # accept an invitation (/join/<token>)
+    "accounts.forgot_password",  # ask for a reset link
+    "accounts.reset_password",   # use it (/reset/<token>)
     "i18n.set_language",   # the language switch in every page's header, signed in or not
     "health",              # the load balancer's check
     "static",
+    "exports.static",      # the export job page's script
 }
 # Views that need no guard of their own because they route every visitor themselves: the start
 # page sends visitors to sign in (without a "please sign in" notice), members and staff to

@@ -71,6 +71,18 @@ class PasswordChangeForm(FlaskForm):
     confirm = _confirm("new_password")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
+                       description=_l("The email you sign in with."))
+
+
+class ResetPasswordForm(FlaskForm):
+    """The new password, twice; the view gives the account's email and name as `user_inputs`."""
+
+    password = _password(_l("New password"))
+    confirm = _confirm("password")
+
+
 class MemberDetailsForm(FlaskForm):
     """The member's own details; `segment` (set by the view) decides if organization is required."""
 

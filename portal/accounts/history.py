@@ -9,7 +9,8 @@ from portal.audit.history import as_datetime
 
 describe(
     "user",
-    actions={"end_sessions": _l("Signed out on every other device")},
+    actions={"end_sessions": _l("Signed out on every other device"),
+             "reset_password": _l("Chose a new password through a reset link")},
     status=Field(_l("Status"), domain.MEMBER_STATUSES),
     role=Field(_l("Role"), domain.ROLES),
     name=Field(_l("Name")),
@@ -22,5 +23,5 @@ describe(
     email=Field(_l("Email")),
     days=Field(_l("Valid for (days)")),
     expires_at=Field(_l("Expires"), format=as_datetime),
-    actions={"delete": _l("Deleted after it expired")},
+    actions={"delete": _l("Deleted after it expired"), "revoke": _l("Withdrawn")},
 )

@@ -91,6 +91,8 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Revoked by staff before it was used: the link stops working (who did it: the audit log).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
 
@@ -109,3 +111,28 @@ class LoginAttempt(Base):
     ip_address: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PasswordReset(Base):
+    """A request for a password reset link: single-use, valid for an hour.
+
+    Every request is stored, whether an account has the email or not (`user_id` NULL then), so
+    both take the same work and the requests per email and per address can be limited. Only the
+    SHA-256 of the link's token is stored, as for invitations."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (
+        Index("ix_password_resets_email_at", "email", "requested_at"),
+        Index("ix_password_resets_ip_at", "ip_address", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()

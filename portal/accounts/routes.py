@@ -14,12 +14,14 @@ from flask_login import current_user, login_user, logout_user
 from portal.accounts import bp, services
 from portal.accounts.forms import (
     REGISTRATION_ORDER,
+    ForgotPasswordForm,
     InvitationForm,
     LoginForm,
     MemberDetailsForm,
     MemberFilterForm,
     PasswordChangeForm,
     RegistrationForm,
+    ResetPasswordForm,
     StaffProfileForm,
 )
 from portal.db import utcnow
@@ -105,6 +107,50 @@ def change_password():
     return render_template("accounts/password.html", form=form), status
 
 
+# --- forgotten password ----------------------------------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if request.method == "POST":
+        if form.validate():
+            services.request_password_reset(form.email.data, _client_address())
+            # The same answer whether or not an account has this email (see the service).
+            flash(_("If an account exists for this address, we sent a link to choose a new password. "
+                    "It works once, within one hour. Also look in your spam folder."), "success")
+            return redirect(url_for("accounts.login"))
+        return render_template("accounts/forgot_password.html", form=form), 422
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        reset = services.find_usable_reset(token)
+    except services.ResetLinkError as exc:
+        return render_template("accounts/reset_invalid.html", message=str(exc)), exc.status
+    form = ResetPasswordForm()
+    form.user_inputs = (reset.user.email, reset.user.name)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                services.reset_password(reset, form.password.data)
+            except services.ResetLinkError as exc:
+                return render_template("accounts/reset_invalid.html", message=str(exc)), exc.status
+            except services.AccountError as exc:
+                show_refusal(form, exc)
+            else:
+                if current_user.is_authenticated:
+                    logout_user()
+                flash(_("Your new password is set, and you were signed out everywhere. Please sign in "
+                        "with it."), "success")
+                return redirect(url_for("accounts.login"))
+        flash(_("Your password was not changed. Please correct the marked fields."), "error")
+    return render_template("accounts/reset_password.html", form=form), status
+
+
 # --- registration by invitation ----------------------------------------------------------------
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -187,27 +233,44 @@ def sign_out_everywhere():
 
 # --- staff: invitations ------------------------------------------------------------------------
 
+NEW_INVITATION = "new_invitation"
+
+
 @bp.route("/staff/invitations", methods=["GET", "POST"])
 @requires("members.manage")
 def invitations():
     form = InvitationForm()
     if request.method == "GET":
         form.days.data = current_app.config["INVITATION_DAYS"]
-    link = None
-    created = None
     status = 200
     if request.method == "POST":
         if form.validate():
             created, token = services.create_invitation(
                 form.segment.data, form.days.data, created_by=current_user, email=form.email.data)
-            link = url_for("accounts.register", token=token, _external=True)
-            form = InvitationForm(formdata=None, days=current_app.config["INVITATION_DAYS"])
-        else:
-            status = 422
-            flash(_("No invitation was created. Please correct the marked fields."), "error")
+            # POST-redirect-GET: the link is shown once, on the page the redirect leads to.
+            session[NEW_INVITATION] = {"id": created.id,
+                                       "link": url_for("accounts.register", token=token, _external=True)}
+            return redirect(url_for("accounts.invitations"))
+        status = 422
+        flash(_("No invitation was created. Please correct the marked fields."), "error")
+    shown = session.pop(NEW_INVITATION, None) if request.method == "GET" else None
+    created = services.get_invitation(shown["id"]) if shown else None
+    link = shown["link"] if created else None
     page = paginate(services.invitations_query(), per_page=current_app.config["PAGE_SIZE"])
     return render_template("accounts/invitations.html", form=form, page=page, link=link,
                            created=created, state=services.invitation_state, now=utcnow()), status
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/revoke")
+@requires("members.manage")
+def revoke_invitation(invitation_id: int):
+    invitation = services.get_invitation(invitation_id) or abort(404)
+    if services.revoke_invitation(invitation, current_user._get_current_object()):
+        flash(_("The invitation was withdrawn: its link no longer works."), "success")
+    else:
+        flash(_("This invitation can no longer be withdrawn: it was used, has expired or was already "
+                "withdrawn."), "error")
+    return redirect(url_for("accounts.invitations"))
 
 
 # --- staff: members --------------------------------------------------------------------------

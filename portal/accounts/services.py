@@ -28,14 +28,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from portal import domain, permissions
-from portal.accounts.models import Invitation, LoginAttempt, User
+from portal.accounts.models import Invitation, LoginAttempt, PasswordReset, User
 from portal.audit.services import record
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Refused
@@ -205,7 +205,46 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
         record(created_by, "create", "invitation", invitation.id, None,
                {"segment": segment, "email": invitation.email, "days": days,
                 "expires_at": invitation.expires_at})
+        if invitation.email:
+            _mail_invitation(invitation, token)
     return invitation, token
+
+
+def _mail_invitation(invitation: Invitation, token: str) -> None:
+    """The invitation's link by email (outbox), in Chinese: the invitee has no account yet."""
+    from flask_babel import format_datetime
+
+    from portal.notifications import emails
+
+    link = emails.absolute("accounts.register", token=token)
+
+    def compose():
+        return emails.Message(
+            subject=_("Your invitation to the Customer Panel"),
+            greeting=_("Hello,"),
+            paragraphs=[
+                _("You are invited to join the Customer Panel. Open the link below to register; it works "
+                  "once, until %(expires)s.", expires=format_datetime(invitation.expires_at)),
+            ],
+            action=(_("Register"), link),
+        )
+    emails.queue_email(invitation.email, emails.locale_of(None), compose)
+
+
+def revoke_invitation(invitation: Invitation, actor: User) -> bool:
+    """Revoke a pending invitation (audited): its link stops working. False when it was not
+    pending any more (used, expired or revoked meanwhile)."""
+    now = utcnow()
+    with unit_of_work():
+        revoked = db.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
+                   Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+            .values(revoked_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if revoked:
+            record(actor, "revoke", "invitation", invitation.id)
+    return bool(revoked)
 
 
 def find_usable_invitation(token: str) -> Invitation:
@@ -215,6 +254,8 @@ def find_usable_invitation(token: str) -> Invitation:
         raise InvitationError(_("This invitation link is not valid."), status=404)
     if invitation.used_at is not None:
         raise InvitationError(_("This invitation has already been used."))
+    if invitation.revoked_at is not None:
+        raise InvitationError(_("This invitation was withdrawn. Please ask for a new one."))
     if invitation.expires_at <= utcnow():
         raise InvitationError(_("This invitation has expired. Please ask for a new one."))
     return invitation
@@ -223,9 +264,15 @@ def find_usable_invitation(token: str) -> Invitation:
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
     if invitation.used_at is not None:
         return "used"
+    if invitation.revoked_at is not None:
+        return "revoked"
     if invitation.expires_at <= (now or utcnow()):
         return "expired"
     return "pending"
+
+
+def get_invitation(invitation_id: int) -> Invitation | None:
+    return db.get(Invitation, invitation_id)
 
 
 def invitations_query() -> Select:
@@ -278,7 +325,7 @@ def register_member(invitation: Invitation, data: Registration) -> User | None:
             claimed = db.execute(
                 update(Invitation)
                 .where(Invitation.id == invitation.id, Invitation.used_at.is_(None),
-                       Invitation.expires_at > now)
+                       Invitation.revoked_at.is_(None), Invitation.expires_at > now)
                 .values(used_at=now, used_by_id=user.id)
                 .execution_options(synchronize_session=False)
             ).rowcount
@@ -398,6 +445,108 @@ def change_password(user: User, current: str, new: str) -> None:
     with unit_of_work():
         user.set_password(new)
         end_all_sessions(user)
+
+
+# --- forgotten passwords ----------------------------------------------------------------------
+
+RESET_VALID = timedelta(hours=1)
+RESET_WINDOW = timedelta(hours=1)
+RESETS_PER_EMAIL = 3      # requests per email in RESET_WINDOW; more are silently ignored
+RESETS_PER_ADDRESS = 10   # requests from one address in RESET_WINDOW
+
+
+def _reset_requests(condition, since: datetime) -> int:
+    return db.scalar(select(func.count(PasswordReset.id))
+                     .where(condition, PasswordReset.requested_at > since)) or 0
+
+
+def _reset_message(user: User, link: str):
+    from portal.notifications.emails import Message
+
+    def compose():
+        return Message(
+            subject=_("Choose a new password"),
+            greeting=_("Hello %(name)s,", name=user.name),
+            paragraphs=[
+                _("Someone (we hope you) asked to choose a new password for your account of the "
+                  "Customer Panel Portal. The link below works once, within one hour."),
+                _("If you did not ask for it, ignore this email: your password stays as it is."),
+            ],
+            action=(_("Choose a new password"), link),
+        )
+    return compose
+
+
+def request_password_reset(email: str, address: str) -> None:
+    """Send a reset link to `email` if an active account has it; say nothing either way.
+
+    Every request is stored and takes the same work (a token, a row), whether or not an account
+    has the email, so neither the answer nor its time tells which emails exist. Beyond
+    RESETS_PER_EMAIL requests for one email, or RESETS_PER_ADDRESS from one address, in an hour,
+    nothing more is done (the answer is the same)."""
+    from portal.notifications import emails
+
+    email = normalize_email(email)[:254]
+    address = (address or "unknown")[:64]
+    since = utcnow() - RESET_WINDOW
+    if (_reset_requests(PasswordReset.email == email, since) >= RESETS_PER_EMAIL
+            or _reset_requests(PasswordReset.ip_address == address, since) >= RESETS_PER_ADDRESS):
+        return
+    token = secrets.token_urlsafe(32)
+    user = db.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None and user.status != "active":
+        user = None
+    with unit_of_work():
+        db.add(PasswordReset(token_hash=hash_token(token), user_id=user.id if user else None, email=email,
+                             ip_address=address, expires_at=utcnow() + RESET_VALID))
+        if user is not None:
+            link = emails.absolute("accounts.reset_password", token=token)
+            emails.queue_email(user.email, emails.locale_of(user), _reset_message(user, link))
+
+
+class ResetLinkError(AccountError):
+    """The reset link cannot be used; status 404 (unknown) or 410 (used or expired)."""
+
+    def __init__(self, message: str, status: int = 410):
+        super().__init__(message)
+        self.status = status
+
+
+def find_usable_reset(token: str) -> PasswordReset:
+    reset = db.scalar(select(PasswordReset).where(PasswordReset.token_hash == hash_token(token or "")))
+    if reset is None or reset.user_id is None:
+        raise ResetLinkError(_("This password reset link is not valid."), status=404)
+    if reset.used_at is not None:
+        raise ResetLinkError(_("This password reset link has already been used."))
+    if reset.expires_at <= utcnow() or reset.user.status != "active":
+        raise ResetLinkError(_("This password reset link has expired."))
+    return reset
+
+
+def reset_password(reset: PasswordReset, password: str) -> User:
+    """Set the new password through `reset`, which is then used up (with every other pending link
+    of the account); every session of the account ends and its sign-in throttle is cleared."""
+    user = reset.user
+    check_new_password(password, user.email, user.name)
+    now = utcnow()
+    with unit_of_work():
+        claimed = db.execute(
+            update(PasswordReset)
+            .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
+                   PasswordReset.expires_at > now)
+            .values(used_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise ResetLinkError(_("This password reset link has already been used."))
+        db.execute(update(PasswordReset)
+                   .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                   .values(used_at=now).execution_options(synchronize_session=False))
+        user.set_password(password)
+        end_all_sessions(user)
+        db.execute(delete(LoginAttempt).where(LoginAttempt.email == normalize_email(user.email),
+                                              LoginAttempt.succeeded.is_(False)))
+        record(user, "reset_password", "user", user.id)
+    return user
 
 
 # --- profiles and members --------------------------------------------------------------------

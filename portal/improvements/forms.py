@@ -64,8 +64,9 @@ class ItemForm(FlaskForm):
     resolution_note = TextAreaField(
         _l("Resolution note"), filters=[_strip],
         validators=[Optional(), Length(max=TEXT_MAX, message=TOO_LONG)],
-        description=_l("Written for members: shown on their submissions once the item is done "
-                       "or verified. No staff names or internal details."),
+        description=_l("Required to close the item as done or verified. Written for members: shown on "
+                       "their submissions once the item is done or verified. No staff names or internal "
+                       "details."),
         render_kw={"rows": 5, "maxlength": TEXT_MAX},
     )
 

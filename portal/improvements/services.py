@@ -319,6 +319,9 @@ def create_item(actor: User, **fields) -> ImprovementItem:
     return new
 
 
+CLOSED_STATUSES = ("done", "verified")
+
+
 def allowed_statuses(current: str) -> tuple[str, ...]:
     return (current, *domain.ITEM_TRANSITIONS.get(current, ()))
 
@@ -356,6 +359,10 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
     check_version(item, version)
     values = _check_fields(fields)
     status, reason = _checked_move(item, values.pop("status", None), values.pop("rejection_reason", None))
+    if status in CLOSED_STATUSES and not values.get("resolution_note"):
+        # Members see this note on their submissions once the item is done or verified.
+        raise ItemRefused(_("Please write the resolution note members will see before closing the item."),
+                          "resolution_note")
     # The version the item was loaded at guards the UPDATE itself (version_id_col): a save that
     # slips in between the check above and the flush is a Conflict too (the unit of work's).
     with unit_of_work():

@@ -31,7 +31,7 @@ from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 from portal.domain import SHANGHAI
 
 # Imported by the consumer (and by whoever enqueues their tasks): every module with tasks.
-TASK_MODULES = ("portal.jobs.periodic",)
+TASK_MODULES = ("portal.jobs.periodic", "portal.exports.tasks")
 
 _EXTENSION = "portal.jobs"
 _lock = threading.Lock()

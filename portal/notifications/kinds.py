@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, gettext as _, lazy_gettext as _l
 
 from portal import domain
 
@@ -33,6 +33,7 @@ class About:
     consultation: Any = None
     submission: Any = None
     item: Any = None
+    export_job: Any = None
 
     def ids(self) -> dict[str, int | None]:
         return {
@@ -40,6 +41,7 @@ class About:
             "consultation_id": getattr(self.consultation, "id", None),
             "submission_id": getattr(self.submission, "id", None),
             "item_id": getattr(self.item, "id", None),
+            "export_job_id": getattr(self.export_job, "id", None),
         }
 
 
@@ -76,6 +78,7 @@ TOPICS: dict[str, Topic] = {t.code: t for t in (
           "items.view"),
     Topic("item_due_soon", _l("Improvement items of my department due soon (A contact)"), "items.view"),
     Topic("item_overdue", _l("Overdue improvement items of my department (B contact)"), "items.view"),
+    Topic("export_ready", _l("My exports are ready to download"), "exports.download"),
 )}
 
 
@@ -178,6 +181,17 @@ def _item_details(about: About) -> list[tuple[str, str]]:
     return rows
 
 
+def _export_details(about: About) -> list[tuple[str, str]]:
+    job = about.export_job
+    if job is None:
+        return []
+    kept = job.expires_at.astimezone(domain.SHANGHAI).date() if job.expires_at else None
+    return [(_("List"), str(domain.EXPORT_LISTS.get(job.list, job.list))),
+            (_("Format"), job.format.upper()),
+            (_("Rows"), format_decimal(job.rows_done)),
+            (_("Kept until"), _day(kept))]
+
+
 def _submission_details(about: About) -> list[tuple[str, str]]:
     sub = about.submission
     if sub is None:
@@ -262,6 +276,13 @@ _KIND_LIST = (
                           date=_day(getattr(a.item, "due_on", None))),
          subject=lambda a: _("Overdue improvement item: %(title)s", title=_title(a.item, 80)),
          target=_item_page, action=_l("See the item"), details=_item_details),
+    Kind("export_ready", "export_ready",
+         text=lambda a: _("Your export “%(name)s” is ready to download.",
+                          name=getattr(a.export_job, "file_name", "") or ""),
+         subject=lambda a: _("Your export is ready: %(name)s",
+                             name=getattr(a.export_job, "file_name", "") or ""),
+         target=lambda a: (("exports.job_page", {"job_id": a.export_job.id}) if a.export_job else None),
+         action=_l("Download the file"), details=_export_details),
 )
 KINDS: dict[str, Kind] = {k.code: k for k in _KIND_LIST}
 assert all(k.topic in TOPICS for k in _KIND_LIST)

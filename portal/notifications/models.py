@@ -33,6 +33,7 @@ class Notification(Base):
     trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"))
+    export_job_id: Mapped[int | None] = mapped_column(ForeignKey("export_jobs.id", ondelete="CASCADE"))
     # Set for moments that must be told once (e.g. "item_due_soon:12:2026-05-01"); NULL otherwise.
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

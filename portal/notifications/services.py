@@ -297,6 +297,19 @@ def notify_consultation_open(consultation: Consultation) -> int:
     return len(deliver("consultation_open", [Notice(m, about, key) for m in members]))
 
 
+def _export_job_model():
+    # Imported when used: the exports package (its routes, its jobs) imports this module, so a
+    # module-level import would be circular whichever package loads first.
+    from portal.exports.models import ExportJob
+
+    return ExportJob
+
+
+def notify_export_ready(job: Any, user: User) -> bool:
+    """The owner of a finished export job hears of it once."""
+    return bool(deliver("export_ready", [Notice(user, About(export_job=job), f"export_ready:{job.id}")]))
+
+
 def notify_evaluation_reminder(enrollment: Enrollment) -> bool:
     """Remind an accepted member to evaluate before the trial ends (for the daily job, which
     picks the enrollments: trial ending in three days). Once per trial and end date; nothing
@@ -398,8 +411,10 @@ def _abouts(notifications: list[Notification]) -> dict[int, About]:
     consultations = _by_id(Consultation, ids("consultation_id"))
     submissions = _by_id(Submission, ids("submission_id"))
     items = _by_id(ImprovementItem, ids("item_id"), joinedload(ImprovementItem.department))
+    jobs = _by_id(_export_job_model(), ids("export_job_id"))
     return {n.id: About(trial=trials.get(n.trial_id), consultation=consultations.get(n.consultation_id),
-                        submission=submissions.get(n.submission_id), item=items.get(n.item_id))
+                        submission=submissions.get(n.submission_id), item=items.get(n.item_id),
+                        export_job=jobs.get(n.export_job_id))
             for n in notifications}
 
 

@@ -98,3 +98,20 @@ document.addEventListener("click", function (event) {
     });
   });
 })();
+
+// "Copy link" buttons (data-copy holds the text): copied with the clipboard API, and the button
+// says so for a moment (its data-copied text).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button || !navigator.clipboard) {
+      return;
+    }
+    var label = button.textContent;
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      button.textContent = button.getAttribute("data-copied") || label;
+      window.setTimeout(function () { button.textContent = label; }, 2000);
+    });
+  });
+})();

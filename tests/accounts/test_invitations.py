@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.accounts import services
 from portal.accounts.models import Invitation, User
@@ -24,8 +24,8 @@ def test_page_has_form_with_default_days(office_client, app):
 def test_create_shows_link_once_and_it_registers(app, office_client, office_user, dbs):
     response = office_client.post("/staff/invitations", data={
         "segment": "enterprise", "email": "Boss@Corp.example.com", "days": "30"})
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/invitations"
+    page = office_client.get("/staff/invitations").get_data(as_text=True)
     link = LINK.search(page).group(1)
     assert link.startswith("http://localhost/join/")
     invitation = dbs.scalar(select(Invitation))
@@ -122,3 +122,71 @@ def test_invitations_render_in_chinese(app, office_client):
         services.create_invitation("sme", 14)
     office_client.language("zh_Hans")
     assert office_client.get("/staff/invitations").status_code == 200
+
+
+# --- POST-redirect-GET, email, states, copy and revoke -----------------------------------------
+
+def _create(client, **data):
+    response = client.post("/staff/invitations", data={"segment": "sme", "days": "14", **data})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return LINK.search(page).group(1), page
+
+
+def test_a_reload_after_creating_creates_nothing_more(office_client, dbs):
+    _, page = _create(office_client)
+    assert 'data-copy="http://localhost/join/' in page and "Copy link" in page
+    again = office_client.get("/staff/invitations").get_data(as_text=True)
+    assert 'data-testid="invitation-link"' not in again
+    assert dbs.scalar(select(func.count(Invitation.id))) == 1
+
+
+def test_an_invitation_with_an_email_is_mailed(office_client, dbs):
+    from portal.notifications.models import OutboxEmail
+
+    link, page = _create(office_client, email="newcomer@example.com")
+    assert "It was also sent by email to newcomer@example.com." in page
+    row = dbs.scalar(select(OutboxEmail))
+    assert row.to_address == "newcomer@example.com"
+    token = link.rsplit("/", 1)[1]
+    assert f"/join/{token}" in row.body and "://" in row.body.split(f"/join/{token}")[0]
+    _create(office_client)
+    assert dbs.scalar(select(func.count(OutboxEmail.id))) == 1
+
+
+def test_a_pending_invitation_is_withdrawn_and_its_link_stops_working(app, office_client, dbs):
+    from portal.audit.models import AuditEntry
+
+    link, _ = _create(office_client)
+    invitation = dbs.scalar(select(Invitation))
+    response = office_client.post(f"/staff/invitations/{invitation.id}/revoke")
+    assert response.status_code == 302
+    listing = office_client.get("/staff/invitations").get_data(as_text=True)
+    assert "Withdrawn" in listing and "The invitation was withdrawn" in listing
+    assert dbs.scalar(select(AuditEntry).where(AuditEntry.action == "revoke")).object_id == invitation.id
+    visitor = app.test_client()
+    refused = visitor.get(link.replace("http://localhost", ""))
+    assert refused.status_code == 410
+    again = office_client.post(f"/staff/invitations/{invitation.id}/revoke")
+    assert again.status_code == 302
+    assert "can no longer be withdrawn" in office_client.get("/staff/invitations").get_data(as_text=True)
+
+
+def test_members_cannot_withdraw(app, member_client, dbs):
+    from tests.accounts.test_registration import make_invitation
+    invitation, _ = make_invitation(app)
+    assert member_client.post(f"/staff/invitations/{invitation.id}/revoke").status_code in (403, 404)
+    dbs.expire_all()
+    assert dbs.get(Invitation, invitation.id).revoked_at is None
+
+
+def test_the_list_shows_each_state(app, office_client, dbs):
+    link, _ = _create(office_client)
+    rows = list(dbs.scalars(select(Invitation)))
+    rows[0].revoked_at = utcnow()
+    dbs.add(Invitation(token_hash="e" * 64, segment="sme", expires_at=utcnow() - timedelta(days=1)))
+    dbs.commit()
+    _create(office_client)
+    listing = office_client.get("/staff/invitations").get_data(as_text=True)
+    assert "Withdrawn" in listing and "Expired" in listing and "Pending" in listing
+    assert listing.count('/revoke"') == 1

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from portal.exports import jobs
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.improvements.helpers import gap_submission
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_office_turns_a_gap_report_into_an_item_closes_it_and_the_member_sees_the_outcome(
-        new_page, dbs):
+        new_page, dbs, live_app):
     member = factories.make_user(dbs, role="member", segment="household", locale="en",
                                  name="Sun Li")
     office = factories.make_user(dbs, role="office", locale="en", name="Chen Office")
@@ -53,9 +54,14 @@ def test_office_turns_a_gap_report_into_an_item_closes_it_and_the_member_sees_th
         expect(staff.locator("main")).to_contain_text(status)
 
     # The item list, exported as the office sees it.
+    # Every XLSX is an export job: its page follows the job, then offers the file.
     staff.goto("/staff/improvements")
+    staff.get_by_role("link", name="Export XLSX").click()
+    expect(staff).to_have_url(re.compile(r"/staff/exports/\d+$"))
+    with live_app.test_request_context("/"):
+        jobs.run(int(staff.url.rsplit("/", 1)[1]))
     with staff.expect_download() as download_info:
-        staff.get_by_role("link", name="Export XLSX").click()
+        staff.get_by_role("link", name=re.compile(r"^Download improvements-.*\.xlsx$")).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
     sheet = load_workbook(io.BytesIO(open(download.path(), "rb").read()), read_only=True).active

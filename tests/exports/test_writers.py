@@ -83,14 +83,21 @@ def test_csv_neutralizes_every_formula_prefix():
     assert all(r[2] == "" for r in table[1:])
 
 
+def test_csv_a_nul_byte_does_not_hide_a_formula():
+    rows = [{"id": 1, "title": "\x00=1+1", "score": None, "due": None, "at": None, "tags": []}]
+    _, table = _csv(rows)
+    assert table[1][1] == "'=1+1"
+
+
 def test_xlsx_header_is_bold_frozen_with_widths():
     ws = _xlsx(_rows(3))
     header = [c for c in next(ws.iter_rows(min_row=1, max_row=1))]
     assert [c.value for c in header] == ["ID", "标题", "Score", "Due", "Submitted at", "Tags"]
     assert all(c.font.b for c in header)
     assert ws.freeze_panes == "A2"
-    assert ws.column_dimensions["A"].width == 8
-    assert ws.column_dimensions["B"].width == 40
+    # xlsxwriter stores Excel's width of N characters (N plus the cell padding).
+    assert 8 <= ws.column_dimensions["A"].width < 9
+    assert 40 <= ws.column_dimensions["B"].width < 41
     assert ws.title == "Submissions"
 
 
@@ -115,8 +122,8 @@ def test_xlsx_neutralizes_every_formula_prefix_and_drops_control_characters():
     ws = _xlsx(rows)
     values = [ws.cell(row=i + 2, column=2) for i in range(len(texts))]
     assert all(c.data_type == "s" for c in values)
-    # (XML reads a stored carriage return back as a line feed)
-    assert [c.value for c in values[:len(FORMULAS)]] == ["'" + t.replace("\r", "\n") for t in FORMULAS]
+    # (xlsxwriter stores a carriage return as Excel's escape _x000D_, which openpyxl leaves as is)
+    assert [c.value for c in values[:len(FORMULAS)]] == ["'" + t.replace("\r", "_x000D_") for t in FORMULAS]
     assert values[-2].value == "bell =1"
     assert values[-1].value == "'=1+1"
 

@@ -217,7 +217,7 @@ def test_status_moves_along_the_transitions(office_client, dbs):
         dbs.expire_all()
         item = dbs.get(ImprovementItem, item.id)
         response = office_client.post(f"/staff/improvements/{item.id}/edit",
-                                      data=item_form(item, status=status))
+                                      data=item_form(item, status=status, resolution_note="Fixed."))
         assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     dbs.expire_all()
     item = dbs.get(ImprovementItem, item.id)
@@ -254,7 +254,8 @@ def test_rejecting_needs_a_reason(office_client, dbs):
 
 def test_done_sets_closed_at_and_leaving_done_clears_it(office_client, dbs):
     item = make_item(dbs, status="in_progress")
-    office_client.post(f"/staff/improvements/{item.id}/edit", data=item_form(item, status="done"))
+    office_client.post(f"/staff/improvements/{item.id}/edit",
+                       data=item_form(item, status="done", resolution_note="Fixed."))
     dbs.expire_all()
     item = dbs.get(ImprovementItem, item.id)
     assert item.status == "done" and item.closed_at is not None
@@ -263,6 +264,25 @@ def test_done_sets_closed_at_and_leaving_done_clears_it(office_client, dbs):
     dbs.expire_all()
     item = dbs.get(ImprovementItem, item.id)
     assert item.status == "in_progress" and item.closed_at is None
+
+
+@pytest.mark.parametrize("start,status", [("in_progress", "done"), ("done", "verified")])
+def test_closing_without_a_resolution_note_is_refused(office_client, dbs, start, status):
+    item = make_item(dbs, status=start, title="Needs a note")
+    response = office_client.post(f"/staff/improvements/{item.id}/edit",
+                                  data=item_form(item, status=status, resolution_note="  ",
+                                                 title="Changed title"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Please write the resolution note members will see before closing the item." in page
+    assert 'value="Changed title"' in page
+    dbs.expire_all()
+    assert dbs.get(ImprovementItem, item.id).status == start
+    ok = office_client.post(f"/staff/improvements/{item.id}/edit",
+                            data=item_form(item, status=status, resolution_note="Signs were added."))
+    assert ok.status_code == 302
+    dbs.expire_all()
+    assert dbs.get(ImprovementItem, item.id).status == status
 
 
 def test_edit_page_offers_only_allowed_statuses(office_client, dbs):
