@@ -11,7 +11,12 @@ PYTEST_WORKERS ?= 2
 # `make run` serves http://127.0.0.1:$(PORT) (PORT=8000 make run).
 PORT ?= 5000
 
-.PHONY: run lint test test-sqlite test-postgres test-browser install translations chromium messages bench clean
+.PHONY: run lint test test-sqlite test-postgres test-browser install translations chromium vnu messages bench clean
+
+# The Nu HTML checker that tests/browser/test_accessibility.py runs over every page: the jar of the
+# pinned npm package vnu-jar, run by Java.
+VNU_VERSION := 26.9.27
+VNU_JAR := $(VENV)/vnu/vnu-$(VNU_VERSION).jar
 
 $(INSTALLED): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +41,17 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
+vnu: $(VNU_JAR)
+
+$(VNU_JAR):
+	@command -v java >/dev/null && command -v npm >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless npm; }
+	rm -rf $(VENV)/vnu && mkdir -p $(VENV)/vnu
+	cd $(VENV)/vnu && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null && \
+	  tar xzf vnu-jar-$(VNU_VERSION).tgz package/build/dist/vnu.jar && \
+	  mv package/build/dist/vnu.jar $(notdir $@) && rm -rf package vnu-jar-$(VNU_VERSION).tgz
+
 # Style (ruff.toml) and complexity: no function of radon's rank D or worse in portal/. radon exits
 # 0 whatever it finds, so what it prints decides.
 lint: $(INSTALLED)
@@ -46,7 +62,7 @@ lint: $(INSTALLED)
 	  exit 1; \
 	fi
 
-test: translations chromium
+test: translations chromium vnu
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
@@ -61,12 +77,12 @@ test-postgres: translations
 	  TEST_DATABASE_URL="$$db" PORTAL_TEST_REDIS_URL="$$redis" \
 	  $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
-test-browser: translations chromium
-	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+test-browser: translations chromium vnu
+	VNU_JAR=$(VNU_JAR) $(BIN)/pytest -q -m browser $(PYTEST_ARGS)
 
 # Refresh the message catalogue after adding or changing user-facing strings.
 messages: $(INSTALLED)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 # Page times and SQL statements per page at 2,000 and 20,000 rows (BENCH_ROWS); export jobs'

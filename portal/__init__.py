@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from portal import static_files  # wraps app.wsgi_app: stylesheets never reach Flask
+
+    static_files.init_app(app)
     from portal import idempotency  # after CSRFProtect: one-time form tokens (double submissions)
     idempotency.init_app(app)
 

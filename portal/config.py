@@ -41,8 +41,12 @@ def load(app: Flask, overrides: dict | None) -> None:
         # password and pausing end it earlier (the session generation, see portal._init_login).
         REMEMBER_COOKIE_DURATION=timedelta(days=30),
         REMEMBER_COOKIE_SECURE=False,
-        # Photos are at most 5 MB each and three per report; leave room for the form fields.
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # Photos are at most 5 MB each and three per report (checked per photo by the report
+        # form). The request limit sits well above that sum: a phone photo of 8-20 MB must come
+        # back as a message on the form with the member's text kept, not as the 413 page that
+        # loses it. Files are spooled to disk while parsed; form fields stay within
+        # MAX_FORM_MEMORY_SIZE.
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="zh_Hans",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",

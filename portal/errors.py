@@ -22,6 +22,7 @@ from flask import current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import InternalServerError
 
@@ -66,6 +67,19 @@ def show_refusal(form, exc: Refused, summary=None) -> None:
     target.errors = [*target.errors, str(exc)]
     if summary is not None:
         flash(str(summary), "error")
+
+
+@pass_context
+def form_errors_shown(context) -> bool:
+    """Whether the page being rendered shows a rejected form: a form of its context has errors,
+    or the template set `form_has_errors` (a form that is not a WTForms one). The layout then
+    prefixes the title with "Error:" and leaves the error flashes to the form's error summary
+    (templates/macros/forms.html), so the page says it once."""
+    from wtforms import Form
+
+    if context.get("form_has_errors"):
+        return True
+    return any(isinstance(value, Form) and value.errors for value in context.get_all().values())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,6 +130,7 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, _form_expired)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(DBAPIError, _database_error)
+    app.jinja_env.globals["form_errors_shown"] = form_errors_shown
 
 
 def _http_error(error):

@@ -79,8 +79,8 @@ def test_charts_work_outside_a_request():
 def test_line_chart_skips_none_values(ctx):
     svg = line_chart("Trend", ["Q1", "Q2", "Q3", "Q4"], {"Index": [50, None, 70, 80]})
     _check_safe(svg)
-    # three points drawn, none for Q2
-    assert svg.count("<circle") == 3
+    # three points drawn (a marker with its tooltip each), none for Q2
+    assert svg.count("<title>Index, ") == 3
     assert "Index, Q2" not in svg
     # the line breaks at the gap: only the Q3-Q4 part is a path with two points
     assert svg.count('class="chart-line-path"') == 1
@@ -168,3 +168,65 @@ def test_a_long_markup_label_is_cut_as_text_not_inside_an_entity(ctx):
 
     svg = line_chart("T", [escape("<<<<<<<<<<<<<<<<")], {"s": [1]})
     assert ">&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;&lt;…</text>" in svg
+
+
+def _contrast(colour: str, background: str = "#ffffff") -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_chart_colour_stands_out_from_the_page_and_carries_white_text():
+    from portal.charts import NPS_COLOURS, PALETTE
+
+    for colour in (*PALETTE, *NPS_COLOURS):
+        assert _contrast(colour) >= 4.5, colour
+
+
+def test_charts_fill_their_box_and_keep_their_text_readable_on_a_phone(ctx):
+    """No viewBox: the chart is as wide as its box and its text is never scaled down (it was
+    7 px on a phone); lengths across are percentages of the width."""
+    for svg in (
+        bar_chart("Ratings", ["1", "2", "3"], [0, 2, 5]),
+        stacked_bar_chart("NPS", ["Mobile / 3G subscriber"], {"P": [2], "D": [1]}),
+        line_chart("Trend", ["Q1", "Q2"], {"Index": [50, 60]}),
+    ):
+        assert 'width="100%"' in svg and "viewBox" not in svg
+        sizes = [float(size) for size in re.findall(r'font-size="([0-9.]+)"', svg)]
+        assert sizes and min(sizes) >= 12
+    bar = bar_chart("Ratings", ["1", "2"], [1, 2])
+    assert re.search(r'class="chart-bar-rect" x="0" y="[0-9.]+" width="[0-9.]+%"', bar)
+
+
+def test_nps_answers_are_red_grey_and_green(ctx):
+    from portal.charts import DETRACTOR, NPS_COLOURS, PASSIVE, PROMOTER, nps_colours
+
+    assert nps_colours(["0", "6", "7", "8", "9", "10"]) == [DETRACTOR, DETRACTOR, PASSIVE, PASSIVE,
+                                                           PROMOTER, PROMOTER]
+    svg = stacked_bar_chart("By segment", ["Mobile"],
+                            {"Promoters": [5], "Passives": [2], "Detractors": [3]},
+                            colours=NPS_COLOURS)
+    fills = re.findall(r'<rect x="[0-9.]+%" y="[0-9.]+" width="[0-9.]+%" height="\d+" fill="(#\w+)"', svg)
+    assert fills == [PROMOTER, PASSIVE, DETRACTOR]
+    bars = bar_chart("Scores", ["5", "7", "10"], [1, 1, 1], colours=nps_colours(["5", "7", "10"]))
+    assert re.findall(r'class="chart-bar-rect"[^>]*fill="(#\w+)"', bars) == [DETRACTOR, PASSIVE, PROMOTER]
+
+
+def test_line_series_differ_by_marker_and_dash_not_colour_alone(ctx):
+    svg = line_chart("Index", ["Q1", "Q2"], {"S": [1, 2], "B": [3, 4], "W": [5, 6], "Index": [7, 8]})
+    markers = re.findall(r'<svg x="[0-9.]+%" y="[0-9.]+" overflow="visible"><(\w+)', svg)
+    assert markers == ["circle"] * 2 + ["rect"] * 2 + ["polygon"] * 4
+    assert len(set(re.findall(r'<polygon points="([^"]+)"', svg))) == 2  # triangle and diamond
+    dashes = re.findall(r'<g class="chart-line-path"[^>]*?(?: stroke-dasharray="([^"]+)")?>', svg)
+    assert len(set(dashes)) == 4
+
+
+def test_a_long_title_wraps_instead_of_running_off_a_phone(ctx):
+    title = "分布：" + "您对国际漫游一键开通服务的整体满意程度如何" * 2
+    svg = bar_chart(title, ["1"], [1])
+    drawn = re.findall(r'font-weight="bold"[^>]*>([^<]+)</text>', svg)
+    assert len(drawn) >= 2 and all(len(line) <= 20 for line in drawn)

@@ -22,7 +22,7 @@ from tests.factories import PASSWORD
 PAGES = {
     400: ("Request not understood", "无法处理此请求", "Go back, reload the page and try again"),
     403: ("Not allowed", "无权访问", "Your account cannot open this page."),
-    404: ("Not found", "未找到", "There is nothing at this address"),
+    404: ("Not found", "页面不存在", "There is nothing at this address"),
     405: ("Not possible here", "此处无法进行该操作", "does not take that kind of request"),
     413: ("Upload too large", "上传文件过大", "Photos may be at most 5 MB each."),
     429: ("Too many requests", "请求过于频繁", "Wait a minute and try again."),
@@ -303,7 +303,7 @@ def test_json_403_and_expired_form(client, member):
 def test_json_errors_are_translated(client):
     client.language("zh_Hans")
     response = client.get("/no-such-page", headers=JSON)
-    assert response.get_json() == {"error": {"code": 404, "message": "此地址没有内容，或您无权查看。"}}
+    assert response.get_json() == {"error": {"code": 404, "message": "该页面不存在，或您无权查看。"}}
 
 
 def test_json_503(broken_app):

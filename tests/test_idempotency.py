@@ -248,8 +248,8 @@ def test_an_evaluation_submitted_twice_makes_one_version(member_client, member, 
 
 
 def _post_forms(html: str) -> list[tuple[str, str]]:
-    """(action, inner html) of each POST form of a page."""
-    return re.findall(r'<form method="post" action="([^"]*)"[^>]*>(.*?)</form>', html, re.S)
+    """(action, inner html) of each POST form of a page; "" when it posts to its own page (no action)."""
+    return re.findall(r'<form method="post"(?: action="([^"]*)")?[^>]*>(.*?)</form>', html, re.S)
 
 
 def _create_forms(dbs, member):

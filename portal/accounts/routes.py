@@ -63,7 +63,9 @@ def login():
                 flash(str(exc), "error")
                 status = 403
             except services.WrongPassword as exc:
-                flash(str(exc), "error")
+                # On the password field (typed again in any case), so the error summary names and
+                # links a field; the message still does not tell which of the two was wrong.
+                form.password.errors = [*form.password.errors, str(exc)]
             else:
                 login_user(user, remember=bool(form.remember.data))
                 services.settle_language(user, session.get("lang"))

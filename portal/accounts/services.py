@@ -212,8 +212,7 @@ def create_invitation(segment: str, days: int, created_by: User | None = None,
 
 def _mail_invitation(invitation: Invitation, token: str) -> None:
     """The invitation's link by email (outbox), in Chinese: the invitee has no account yet."""
-    from flask_babel import format_datetime
-
+    from portal.i18n import format_moment
     from portal.notifications import emails
 
     link = emails.absolute("accounts.register", token=token)
@@ -224,7 +223,7 @@ def _mail_invitation(invitation: Invitation, token: str) -> None:
             greeting=_("Hello,"),
             paragraphs=[
                 _("You are invited to join the Customer Panel. Open the link below to register; it works "
-                  "once, until %(expires)s.", expires=format_datetime(invitation.expires_at)),
+                  "once, until %(expires)s.", expires=format_moment(invitation.expires_at)),
             ],
             action=(_("Register"), link),
         )

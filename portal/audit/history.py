@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
 from portal.db import db
+from portal.i18n import format_moment
 
 HISTORY_LIMIT = 50
 EMPTY = "—"
@@ -50,7 +51,7 @@ def as_date(value: Any) -> str:
 def as_datetime(value: Any) -> str:
     """A moment stored as ISO text, in the reader's format and time zone."""
     try:
-        return format_datetime(datetime.fromisoformat(value))
+        return format_moment(datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return str(value)
 

@@ -74,7 +74,16 @@ class GapReportForm(FlaskForm):
     photos = MultipleFileField(
         _l("Photos"),
         description=_l("Up to 3 photos, JPEG, PNG or WebP, at most 5 MB each."),
-        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+        # portal.js checks the count and sizes before the form is sent, with these messages.
+        render_kw={
+            "accept": "image/jpeg,image/png,image/webp",
+            "data-max-bytes": photo_checks.MAX_PHOTO_BYTES,
+            "data-max-files": photo_checks.MAX_PHOTOS,
+            "data-too-large": _l("%(name)s is larger than %(mb)s MB.", name="{name}",
+                                 mb=photo_checks.MAX_PHOTO_MB),
+            "data-too-many": _l("You chose %(count)s photos; a report can have at most %(max)s.",
+                                count="{count}", max=photo_checks.MAX_PHOTOS),
+        },
     )
 
     checked_photos: list[photo_checks.CheckedPhoto]

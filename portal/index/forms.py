@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import TextInput
 
 from portal import domain
 from portal.index import services
@@ -25,7 +26,16 @@ def _strip(value):
 
 
 class NumberField(FloatField):
-    """A FloatField that takes plain decimals only: 81, 81.5, -12 (see the module docstring)."""
+    """A FloatField that takes plain decimals only: 81, 81.5, -12 (see the module docstring).
+
+    A text input (with a decimal keyboard on phones), not type=number: a refused entry such as
+    "8_1" comes back as typed, which a number input may neither show nor hold (invalid HTML)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist:
@@ -98,7 +108,7 @@ def figures_form_class():
         for which in ("own", "competitor") if component in services.BENCHMARKED else ("own",):
             setattr(FiguresForm, field_name(component, commitment, which), NumberField(
                 _l("Own value") if which == "own" else _l("Competitor value"),
-                validators=[Optional(), rng], render_kw={"inputmode": "decimal", "step": "any"},
+                validators=[Optional(), rng],
             ))
     return FiguresForm
 

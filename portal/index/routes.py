@@ -6,14 +6,16 @@ A period's edit form and its figures form are saved against the version they wer
 if someone saved in between, the answer is 409 with the Conflict message, the person's input
 kept and the current values shown (as improvement items do).
 
-A refused CSV file lists its first `ERRORS_SHOWN` errors and how many more there are; every error
-is in the error report (CSV: line, column, message), which the same upload form sends the file
-to (`upload_errors`) when its second button is pressed: nothing of a refused file is kept on the
-server or in the session."""
+A refused CSV file lists its first `ERRORS_SHOWN` errors and how many more there are, in the
+error summary at the top of the page; every error is in the error report (CSV: line, column,
+message), which the same upload form sends the file to (`upload_errors`) when its second button
+is pressed: nothing of a refused file is kept on the server or in the session. A template file
+(`upload_template`) gives the header, in Chinese or English (both are read), and a line for
+every figure."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from flask_babel import format_decimal, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal import charts, domain
@@ -218,8 +220,10 @@ def upload(period_id: int):
     try:
         count = services.upload_figures(current_user, period_id, data, storage.filename or "")
     except services.UploadRefused as exc:
-        flash(_("The file was not saved: nothing of it was stored. Please correct it and "
-                "upload it again."), "error")
+        # On the file's field, so that the page's error summary names and links it; the lines
+        # at fault are listed in the summary, at the top of the page.
+        form.file.errors = [*form.file.errors, _(
+            "The file was not saved: nothing of it was stored. Please correct it and upload it again.")]
         return _period_page(found, upload_form=form, upload_errors=exc.errors, status=422)
     except Conflict:  # a save of the figures form slipped in between: nothing of the file saved
         flash(str(Conflict()), "error")
@@ -227,6 +231,19 @@ def upload(period_id: int):
     flash(_("%(count)s figures of %(label)s were saved from the file.", count=count,
             label=found.label), "success")
     return redirect(url_for("index.period_detail", period_id=period_id))
+
+
+TEMPLATE_HEADERS = {"zh": services.CSV_COLUMNS_ZH, "en": services.CSV_COLUMNS}
+
+
+@bp.get("/staff/index/figures-template.csv")
+@requires("index.edit")
+def upload_template():
+    """The file to fill in: the header (in Chinese for a Chinese reader; either is read back)
+    and a line for every figure a period may hold."""
+    headers = TEMPLATE_HEADERS["zh" if str(get_locale()).startswith("zh") else "en"]
+    columns = [Column(header, lambda row, n=n: row[n]) for n, header in enumerate(headers)]
+    return csv_response("index-figures-template.csv", columns, services.template_rows())
 
 
 ERROR_REPORT_COLUMNS = [

@@ -68,6 +68,16 @@ VALUE_RANGES = {
     "word_of_mouth": (-100.0, 100.0),
 }
 CSV_COLUMNS = ("component", "commitment", "own_value", "competitor_value")
+# The same columns under their Chinese names: the template file downloaded in Chinese has them,
+# and a sheet made from it keeps them. Fixed here, not translated: they name a file format, and a
+# file must still be read after the interface's wording changes.
+CSV_COLUMNS_ZH = ("分项", "服务承诺", "本方数值", "竞争对手数值")
+# Each accepted header -> its column; English also as words ("own value").
+CSV_HEADER_NAMES = {
+    **{name: name for name in CSV_COLUMNS},
+    **{name.replace("_", " "): name for name in CSV_COLUMNS},
+    **dict(zip(CSV_COLUMNS_ZH, CSV_COLUMNS, strict=True)),
+}
 CSV_MAX_BYTES = 1024 * 1024
 # A refused file's errors shown on the page; all of them are in the error report (CSV).
 ERRORS_SHOWN = 50
@@ -489,10 +499,12 @@ def _check_header(reader) -> None:
         header = next(reader, None)
     except csv.Error as exc:
         raise UploadRefused([UploadError(1, "", str(exc))]) from None
-    columns = [h.strip().lower() for h in header or []]
-    if columns[:len(CSV_COLUMNS)] != list(CSV_COLUMNS) or any(columns[len(CSV_COLUMNS):]):
-        raise UploadRefused([UploadError(None, "", _("Line 1 must be the header: %(columns)s.",
-                                                     columns=",".join(CSV_COLUMNS)))])
+    columns = [CSV_HEADER_NAMES.get(" ".join(h.split()).lower(), h) for h in header or []]
+    if columns[:len(CSV_COLUMNS)] != list(CSV_COLUMNS) or any(c.strip() for c in columns[len(CSV_COLUMNS):]):
+        raise UploadRefused([UploadError(None, "", _(
+            "Line 1 must be the header: %(columns)s, or in Chinese %(chinese)s.",
+            columns=",".join(CSV_COLUMNS), chinese=",".join(CSV_COLUMNS_ZH),
+        ))])
 
 
 def _data_lines(reader, errors: list[UploadError]):
@@ -570,6 +582,12 @@ def parse_csv(data: bytes) -> list[dict]:
     if not rows:
         raise UploadRefused([UploadError(None, "", _("The file holds no figures."))])
     return rows
+
+
+def template_rows() -> list[tuple[str, str, str, str]]:
+    """The lines of the template file: every figure a period may hold, its values left to fill
+    in (overall written as such)."""
+    return [(component, commitment or "overall", "", "") for component, commitment in figure_keys()]
 
 
 def error_report(data: bytes) -> list[UploadError]:

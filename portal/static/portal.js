@@ -115,3 +115,156 @@ document.addEventListener("click", function (event) {
     });
   });
 })();
+
+// A rejected form opens with its error summary (templates/macros/forms.html): the focus goes
+// there, so a keyboard or screen-reader user starts at the list of what to correct. A link of
+// the summary puts the focus in its field (a fragment link alone only scrolls) and keeps the
+// field's label in view.
+(function () {
+  "use strict";
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) {
+    return;
+  }
+  summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+    var target = link && document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (target && !target.matches("input, select, textarea, button")) {
+      target = target.querySelector("input, select, textarea, button");  // a question's fieldset
+    }
+    if (!target) {
+      return;
+    }
+    event.preventDefault();
+    var around = target.closest("fieldset") || target.closest(".field") || target;
+    around.scrollIntoView();
+    target.focus({ preventScroll: true });
+  });
+})();
+
+// Files over the size limit (data-max-bytes) or too many of them (data-max-files) are refused in
+// the browser, before anything is sent: the error shows on the field at once and the form is not
+// sent, so the person keeps what they typed and chooses again. The server checks the same
+// (portal/gaps/photos.py); its messages come in data-too-large ("{name}") and data-too-many
+// ("{count}") in the page's language.
+(function () {
+  "use strict";
+  var SELECTOR = "input[type=file][data-max-bytes]";
+
+  function problems(input) {
+    var found = [];
+    var maxFiles = Number(input.getAttribute("data-max-files") || 0);
+    var maxBytes = Number(input.getAttribute("data-max-bytes"));
+    var files = input.files || [];
+    if (maxFiles && files.length > maxFiles) {
+      found.push((input.getAttribute("data-too-many") || "").replace("{count}", files.length));
+    }
+    Array.prototype.forEach.call(files, function (file) {
+      if (file.size > maxBytes) {
+        found.push((input.getAttribute("data-too-large") || "").replace("{name}", file.name));
+      }
+    });
+    return found;
+  }
+
+  function describedBy(input, id, present) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (each) {
+      return each && each !== id;
+    });
+    if (present) {
+      ids.push(id);
+    }
+    if (ids.length) {
+      input.setAttribute("aria-describedby", ids.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
+  // A new choice replaces the error of the previous one (the server's included): it was about
+  // other files.
+  function show(input, messages) {
+    var id = input.id + "-error";
+    var old = document.getElementById(id);
+    if (old) {
+      old.parentNode.removeChild(old);
+    }
+    var field = input.closest(".field");
+    if (field) {
+      field.classList.toggle("has-error", messages.length > 0);
+    }
+    describedBy(input, id, messages.length > 0);
+    if (!messages.length) {
+      input.removeAttribute("aria-invalid");
+      return;
+    }
+    var error = document.createElement("p");
+    error.className = "error";
+    error.id = id;
+    // Said at once: nothing else tells a screen-reader user that the choice was refused.
+    error.setAttribute("role", "alert");
+    messages.forEach(function (message, index) {
+      if (index) {
+        error.appendChild(document.createElement("br"));
+      }
+      error.appendChild(document.createTextNode(message));
+    });
+    input.parentNode.insertBefore(error, input);
+    input.setAttribute("aria-invalid", "true");
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(SELECTOR)) {
+      show(event.target, problems(event.target));
+    }
+  });
+
+  // Capture: runs before the listener that disables the submit buttons of a form being sent.
+  document.addEventListener("submit", function (event) {
+    var refused = Array.prototype.filter.call(event.target.querySelectorAll(SELECTOR), function (input) {
+      var found = problems(input);
+      if (found.length) {
+        show(input, found);
+      }
+      return found.length > 0;
+    });
+    if (refused.length) {
+      event.preventDefault();
+      refused[0].focus();
+    }
+  }, true);
+})();
+
+// Layout conveniences (the page works without them): a table's scroll region is a focus stop only
+// while its table is wider than it (a keyboard needs the stop to scroll it; elsewhere it is one Tab
+// too many), and where the browser cannot show a closed <details> menu's links on a wide screen
+// (no ::details-content), the menu is opened there.
+(function () {
+  "use strict";
+  function updateScrollRegions() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-scroll[role=region]"), function (region) {
+      if (region.scrollWidth > region.clientWidth + 1) {
+        region.setAttribute("tabindex", "0");
+      } else if (region !== document.activeElement) {
+        region.removeAttribute("tabindex");
+      }
+    });
+  }
+  var wide = window.matchMedia ? window.matchMedia("(min-width: 48.01rem)") : null;
+  var menu = document.querySelector("details.nav-menu");
+  var supported = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (menu && wide && wide.matches && !supported) {
+    menu.open = true;
+  }
+  var filters = document.querySelector("details.filter-menu");
+  if (filters && !supported && window.matchMedia && window.matchMedia("(min-width: 40.01rem)").matches) {
+    filters.open = true;
+  }
+  updateScrollRegions();
+  var pending = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(pending);
+    pending = window.setTimeout(updateScrollRegions, 150);
+  });
+})();

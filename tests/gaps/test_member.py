@@ -229,13 +229,38 @@ def test_fourth_photo_is_refused(member_client, dbs):
     assert counts(dbs) == (0, 0)
 
 
-def test_request_far_over_the_limit_gets_the_413_page(member_client, dbs):
+def test_phone_photos_far_over_the_limit_come_back_on_the_form_with_the_text_kept(member_client, dbs):
+    """Two 12 MB photos: 24 MB, more than the 16 MB the site once took before answering with its
+    413 page, which lost everything typed. Now the form comes back, filled in, with a message on
+    the photos field naming each photo."""
     data = report_form()
-    data["photos"] = [photo(padded_png(FIVE_MB * 4), "giant.png", "image/png")]
+    data["photos"] = [photo(padded_png(12 * 1024 * 1024), f"phone{n}.png", "image/png") for n in (1, 2)]
+    response = member_client.post("/reports/new", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    _assert_kept(html, report_form())
+    assert ('<p class="error" id="photos-error">phone1.png is larger than 5 MB.<br>'
+            'phone2.png is larger than 5 MB.</p>') in html
+    assert 'aria-describedby="photos-hint photos-error" aria-invalid="true"' in html
+    assert counts(dbs) == (0, 0)
+
+
+def test_a_body_over_the_sites_limit_still_gets_the_413_page(app, member_client, dbs):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    data = report_form()
+    data["photos"] = [photo(padded_png(2 * 1024 * 1024), "giant.png", "image/png")]
     response = member_client.post("/reports/new", data=data)
     assert response.status_code == 413
     assert "Photos may be at most 5 MB each." in response.get_data(as_text=True)
     assert counts(dbs) == (0, 0)
+
+
+def test_the_photo_input_tells_the_browser_the_limits_and_messages(member_client):
+    """portal.js refuses too many or too large photos before sending, with these."""
+    html = member_client.get("/reports/new").get_data(as_text=True)
+    assert f'data-max-bytes="{FIVE_MB}"' in html and 'data-max-files="3"' in html
+    assert 'data-too-large="{name} is larger than 5 MB."' in html
+    assert 'data-too-many="You chose {count} photos; a report can have at most 3."' in html
 
 
 def test_missing_csrf_token_is_refused(member_client, dbs):
@@ -301,7 +326,7 @@ def test_member_list_query_count_is_fixed_and_skips_photo_bytes(app, member_clie
     assert with_3 == with_30 <= 5  # one of them: what became of each report (member_status)
     assert "gap_photos.data" not in sql
     html = member_client.get("/reports").get_data(as_text=True)
-    assert "<td>2</td>" in html
+    assert '<td data-label="Photos">2</td>' in html
 
 
 def test_member_detail_shows_everything(member_client, member, dbs):

@@ -65,7 +65,7 @@ def test_member_home_shows_every_section_with_its_statuses(member_client, member
     assert f'href="/trials/{trial.id}"' in page
     assert f'href="/trials/{trial.id}/evaluation"' in page
     # evaluations: submitted, version 2
-    assert "Submitted" in page and "<td>2</td>" in page
+    assert "Submitted" in page and '<td data-label="Version">2</td>' in page
     # reports: title, commitment, status label
     assert "Queue at the Xujiahui store" in page and "Counter service" in page and "In review" in page
     assert f'href="/reports/{report.id}"' in page

@@ -333,5 +333,9 @@ def test_the_figures_form_refuses_them_too(admin_client, dbs, value):
     })
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert page.count("Please give a number such as 81 or 81.5.") == 1
+    # Once at its input, once in the error summary at the top (linked to the input).
+    assert page.count("Please give a number such as 81 or 81.5.") == 2
+    assert ('<p class="error" id="satisfaction__roaming__own-error">Please give a number such as 81 '
+            'or 81.5.') in page
+    assert '<a href="#satisfaction__roaming__own">' in page
     assert stored(dbs, period) == {}

@@ -26,7 +26,8 @@ def _report_status(member_client, title: str) -> str:
     """The status cell of the report's row on the member's own list."""
     html = member_client.get("/reports").get_data(as_text=True)
     row = next(r for r in re.findall(r"<tr>.*?</tr>", html, re.S) if title in r)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.findall(r"<td>.*?</td>", row, re.S)[-1])).strip()
+    last_cell = re.findall(r"<td[^>]*>.*?</td>", row, re.S)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", last_cell)).strip()
 
 
 def test_member_list_follows_the_item_to_its_outcome(app, dbs, office_client, member):

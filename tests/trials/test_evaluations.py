@@ -228,7 +228,8 @@ def test_required_answers_are_needed_to_submit_but_not_for_a_draft(dbs, member_c
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     # nps, single and yes/no are required and missing; the optional multiple choice is not
-    assert html.count("Please answer this question before you submit.") == 3
+    # each beside its question and in the error summary at the top
+    assert html.count("Please answer this question before you submit.") == 3 * 2
     assert evaluation_of(dbs, trial, member) is None
 
     response = post_answers(member_client, trial, partial, action="draft")

@@ -255,7 +255,7 @@ def test_lock_refuses_kind_change(dbs, product_client, locked_trial):
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "so the kind of a question cannot change" in field_block(html, "kind")  # beside its field
-    assert "Please correct the marked fields." in html
+    assert '<a href="#kind">Question type: ' in html  # and in the error summary, linked to it
     assert 'value="Set-up ease"' in html and '<option selected value="nps">' in html  # input kept
     assert by_prompt(dbs, locked_trial, "Set-up ease").kind == "rating"
 
