@@ -108,6 +108,15 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["domain"] = domain
     app.jinja_env.filters["markdown"] = render_markdown
 
+    @app.template_filter("lang")
+    def lang(text):
+        """`<td{{ s.title|lang }}>`: the element's lang when people's text is in the other
+        language than the page."""
+        from portal.i18n import html_lang
+        from portal.text import lang_attribute
+
+        return lang_attribute(text, html_lang())
+
     @app.template_filter("label")
     def label(code, vocabulary):
         """A stored code shown with its label in the viewer's language."""
