@@ -108,6 +108,13 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["domain"] = domain
     app.jinja_env.filters["markdown"] = render_markdown
 
+    @app.template_filter("number")
+    def number(value):
+        """A count in the viewer's notation (10,000)."""
+        from flask_babel import format_decimal
+
+        return format_decimal(value)
+
     @app.template_filter("lang")
     def lang(text):
         """`<td{{ s.title|lang }}>`: the element's lang when people's text is in the other

@@ -49,6 +49,7 @@ from portal.trials.models import Evaluation, EvaluationVersion, Trial
 
 PER_PAGE = 25
 MAX_PER_PAGE = 200
+COUNT_CAP = 10_000
 SEARCH_MAX = 100
 NOTE_MAX = 2000
 REASON_MAX = 1000
@@ -293,11 +294,16 @@ def decode_cursor(token: str | None) -> tuple[str, datetime, int] | None:
 @dataclass
 class InboxPage:
     items: list[Submission]
-    total: int
+    total: int  # exact up to COUNT_CAP; COUNT_CAP when there are more (see `total_capped`)
     per_page: int
     older_cursor: str | None = None
     newer_cursor: str | None = None
     is_first: bool = True
+
+    @property
+    def total_capped(self) -> bool:
+        """More rows match than were counted: the page says "10,000+"."""
+        return self.total >= COUNT_CAP
 
 
 def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
@@ -305,7 +311,10 @@ def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
     """One page of the inbox by keyset: three queries (count, rows, their items)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     base = inbox_query(viewer, filters)
-    total = db.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    # Counted no further than COUNT_CAP: an exact count of a million rows on every page view
+    # costs more than the page itself, and nobody reads "1,000,000" differently from "10,000+".
+    total = db.scalar(select(func.count()).select_from(
+        base.order_by(None).limit(COUNT_CAP).subquery())) or 0
     stmt = base.options(
         joinedload(Submission.member), joinedload(Submission.assignee),
         selectinload(Submission.items),
