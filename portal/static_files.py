@@ -19,6 +19,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +32,9 @@ PREFIX = "/static/"
 FAVICON = "favicon.svg"
 # Formats gzip makes no smaller.
 NOT_COMPRESSED = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".gz")
+# Copies of former versions are deleted once this old: a page a browser (or a web host not yet
+# restarted in a rolling upgrade) kept from before a change still finds its stylesheet for a while.
+KEEP_FORMER_DAYS = 30
 
 
 class _Built(NamedTuple):
@@ -84,6 +88,20 @@ class StaticFiles:
         for path in sorted(self.source.rglob("*")):
             if path.is_file():
                 self.url(path.relative_to(self.source).as_posix())
+        self.prune()
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete the copies of former versions older than KEEP_FORMER_DAYS; how many."""
+        current = {built.url.removeprefix(PREFIX) for built in self._built.values()}
+        current |= {name + ".gz" for name in current}
+        cutoff = (now or time.time()) - KEEP_FORMER_DAYS * 24 * 60 * 60
+        removed = 0
+        for path in self.build_dir.rglob("*"):
+            name = path.relative_to(self.build_dir).as_posix()
+            if path.is_file() and name not in current and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def url(self, filename: str) -> str:
         """The hashed URL of `filename` (relative to the static folder), copying it first if its

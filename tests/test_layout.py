@@ -116,3 +116,28 @@ def test_the_plain_name_still_answers_but_is_kept_only_briefly(client):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "max-age=60, public"
     response.close()
+
+
+def test_copies_of_former_versions_are_deleted_after_a_month(app, tmp_path):
+    import os
+    import time
+
+    from portal.static_files import StaticFiles
+
+    build = tmp_path / "static-build"
+    build.mkdir()
+    old = build / "portal.0123456789ab.css"
+    recent = build / "portal.ba9876543210.css"
+    for path in (old, recent, build / "portal.0123456789ab.css.gz"):
+        path.write_text("body{}")
+    month_ago = time.time() - 31 * 24 * 60 * 60
+    os.utime(old, (month_ago, month_ago))
+    os.utime(build / "portal.0123456789ab.css.gz", (month_ago, month_ago))
+
+    files = StaticFiles(app, build)
+
+    assert not old.exists() and not (build / "portal.0123456789ab.css.gz").exists()
+    assert recent.exists()  # a former version of the last month: still served
+    current = build / files.url("portal.css").removeprefix("/static/")
+    os.utime(current, (month_ago, month_ago))
+    assert files.prune() == 0 and current.exists()  # the current version is never deleted
