@@ -5,7 +5,8 @@ Rules:
   service (which owns its unit of work) and prints the outcome. No rule lives here.
 - The commands: migrate, create-user, invite, seed-demo (setting up), send-outbox (the email
   outbox) and escalate-overdue (overdue improvement items), which the job consumer also runs on
-  its own (portal/jobs), backup and restore (the database).
+  its own (portal/jobs), backup and restore (the database), rebuild-aggregates (the dashboard's
+  day counts, which database triggers otherwise keep).
 - Messages are English: they are read by whoever operates the server, not by panel members
   (a service's refusal, too, is said in English and ends the command with an error).
 """
@@ -159,7 +160,17 @@ def restore_command(file, yes):
                "version of the portal.")
 
 
+@command("rebuild-aggregates")
+def rebuild_aggregates_command():
+    """Recount the office dashboard's day aggregates from the submissions and gap reports."""
+    from portal.dashboards.aggregates import rebuild
+
+    result = rebuild()
+    rows = ", ".join(f"{table}: {n} rows" for table, n in result.rows.items())
+    click.echo(f"Recounted the dashboard aggregates ({rows}); {result.differed} row(s) differed.")
+
+
 COMMANDS = (
     migrate_command, create_user_command, invite_command, seed_demo_command, send_outbox_command,
-    escalate_overdue_command, backup_command, restore_command,
+    escalate_overdue_command, backup_command, restore_command, rebuild_aggregates_command,
 )

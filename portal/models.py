@@ -1,6 +1,7 @@
 """Every model, imported in one place so alembic and the app see the whole schema."""
 from portal.accounts.models import Invitation, LoginAttempt, User
 from portal.audit.models import AuditEntry
+from portal.dashboards.models import GapReportDay, SubmissionDay
 from portal.db import Base
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.idempotency import FormToken
@@ -22,8 +23,8 @@ from portal.trials.models import (
 
 __all__ = [
     "Answer", "AuditEntry", "Base", "Consultation", "Department", "Enrollment", "Evaluation",
-    "EvaluationVersion", "FormToken", "GapPhoto", "ImprovementItem", "IndexFigure", "IndexPeriod",
-    "InternalNote", "Invitation", "LoginAttempt", "Notification", "NotificationPreference",
-    "Opinion", "OutboxEmail", "Question", "ServiceGapReport", "Submission", "Trial", "TrialOwner",
-    "TrialSegment", "User", "submission_items",
+    "EvaluationVersion", "FormToken", "GapPhoto", "GapReportDay", "ImprovementItem", "IndexFigure",
+    "IndexPeriod", "InternalNote", "Invitation", "LoginAttempt", "Notification",
+    "NotificationPreference", "Opinion", "OutboxEmail", "Question", "ServiceGapReport", "Submission",
+    "SubmissionDay", "Trial", "TrialOwner", "TrialSegment", "User", "submission_items",
 ]

@@ -11,7 +11,7 @@ from portal.accounts.models import Invitation, User
 from tests.factories import make_user
 
 COMMANDS = ("migrate", "create-user", "invite", "seed-demo", "send-outbox", "escalate-overdue", "backup",
-            "restore")
+            "restore", "rebuild-aggregates")
 
 
 def test_help_lists_every_command_at_the_top_level(app):

@@ -3,6 +3,9 @@ issues a fixed number of queries whatever the amount of data.
 
 Rules:
 - Days are Shanghai days: a submission made at 23:30 UTC on 1 May counts for 2 May.
+- New submissions per day and the district x commitment table read the day aggregates of
+  dashboards/models.py (kept by database triggers), never the submissions themselves: a view
+  sums at most a few rows per day of its window, however many submissions there are.
 - The office dashboard is for `dashboard.view`; "what changed" is for everyone signed in and
   shows only verified items, with no person's name or text.
 - Reading only: nothing here writes.
@@ -17,13 +20,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal import domain
+from portal.dashboards.models import GapReportDay, SubmissionDay
 from portal.db import db
-from portal.domain import shanghai_midnight
-from portal.gaps.models import ServiceGapReport
 from portal.improvements.models import Department, ImprovementItem
 from portal.index import services as index_services
 from portal.pagination import Page, paginate
-from portal.triage.models import Submission, submission_items
+from portal.triage.models import submission_items
 
 SUBMISSION_DAYS = 30
 # How many of the district x commitment cells are highlighted as the biggest.
@@ -31,7 +33,8 @@ TOP_CELLS = 3
 
 
 class shanghai_date(FunctionElement):
-    """The Shanghai calendar date of a UTC timestamp column, computed by the database."""
+    """The Shanghai calendar date of a UTC timestamp column, computed by the database (the
+    bucketing of the aggregates' triggers, migration 0013, and of their recount)."""
 
     type = Date()
     inherit_cache = True
@@ -70,12 +73,10 @@ def submissions_per_day(today: date | None = None, days: int = SUBMISSION_DAYS) 
     """New submissions on each of the last `days` Shanghai days (oldest first), zero days included."""
     today = today or domain.shanghai_today()
     first = today - timedelta(days=days - 1)
-    day = shanghai_date(Submission.submitted_at)
     rows = db.execute(
-        select(day, func.count(Submission.id))
-        .where(Submission.submitted_at >= shanghai_midnight(first),
-               Submission.submitted_at < shanghai_midnight(today + timedelta(days=1)))
-        .group_by(day)
+        select(SubmissionDay.day, func.sum(SubmissionDay.count))
+        .where(SubmissionDay.day.between(first, today))
+        .group_by(SubmissionDay.day)
     ).all()
     counts = {_as_date(d): n for d, n in rows}
     return [DayCount(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
@@ -149,10 +150,9 @@ def gap_matrix(days: int, today: date | None = None) -> GapMatrix:
     today = today or domain.shanghai_today()
     first = today - timedelta(days=days - 1)
     rows = db.execute(
-        select(ServiceGapReport.district, ServiceGapReport.commitment, func.count(ServiceGapReport.id))
-        .where(ServiceGapReport.created_at >= shanghai_midnight(first),
-               ServiceGapReport.created_at < shanghai_midnight(today + timedelta(days=1)))
-        .group_by(ServiceGapReport.district, ServiceGapReport.commitment)
+        select(GapReportDay.district, GapReportDay.commitment, func.sum(GapReportDay.count))
+        .where(GapReportDay.day.between(first, today))
+        .group_by(GapReportDay.district, GapReportDay.commitment)
     ).all()
     matrix = GapMatrix(first=first, last=today)
     for district, commitment, n in rows:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from portal import domain, permissions, signals
+from portal import domain, permissions, search, signals
 from portal.accounts.models import User
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Refused
@@ -181,8 +181,5 @@ def staff_reports(channel: str | None = None, commitment: str | None = None,
     if status:
         stmt = stmt.where(ServiceGapReport.status == status)
     if q:
-        stmt = stmt.where(or_(
-            ServiceGapReport.title.icontains(q, autoescape=True),
-            ServiceGapReport.description.icontains(q, autoescape=True),
-        ))
+        stmt = stmt.where(search.matches(ServiceGapReport, q))
     return _rows(stmt, STAFF_PER_PAGE)

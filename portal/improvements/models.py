@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, utcnow
@@ -77,3 +79,42 @@ class ImprovementItem(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class shanghai_midnight(FunctionElement):
+    """In SQL, the UTC instant a Shanghai day (a DATE column) starts: domain.shanghai_midnight.
+
+    Deterministic on both databases, so an index predicate may use it."""
+
+    inherit_cache = True
+    name = "shanghai_midnight"
+
+
+@compiles(shanghai_midnight)
+def _shanghai_midnight_sqlite(element, compiler, **kw):
+    # UTC datetimes are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() answers the same
+    # form without the fraction, so the two compare as the moments do. Shanghai has kept UTC+8
+    # all year since 1991.
+    return f"datetime({compiler.process(element.clauses, **kw)}, '-8 hours')"
+
+
+@compiles(shanghai_midnight, "postgresql")
+def _shanghai_midnight_postgresql(element, compiler, **kw):
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP) AT TIME ZONE 'Asia/Shanghai')"
+
+
+def escalation_pending():
+    """An item with a department whose B contact has not been told about its current due date
+    (improvements.services.escalate_overdue): the predicate of ix_improvement_items_escalation,
+    which a query must repeat as is for the database to use that index."""
+    item = ImprovementItem
+    return and_(item.department_id.is_not(None),
+                or_(item.overdue_notified_at.is_(None),
+                    item.overdue_notified_at < shanghai_midnight(item.due_on)))
+
+
+# Holds only the items whose B contact is still to be told (telling takes an item out, a new due
+# date brings it back): the escalation every supervision board view runs seeks the open statuses
+# in it and reads nothing when nobody is to be told, however many items are overdue.
+Index("ix_improvement_items_escalation", ImprovementItem.status, ImprovementItem.due_on,
+      sqlite_where=escalation_pending(), postgresql_where=escalation_pending())

@@ -133,8 +133,10 @@ def _item_form_page(form, found, source, conflict=None, status=200):
 @requires("items.edit")  # those who act on items oversee them; opening the board escalates
 def supervision():
     services.escalate_overdue(domain.shanghai_today())
+    # The most overdue items only (services.OVERDUE_SHOWN), with a link to all of them.
     stats, overdue_items = services.supervision()
-    return render_template("improvements/supervision.html", stats=stats, overdue_items=overdue_items)
+    return render_template("improvements/supervision.html", stats=stats, overdue_items=overdue_items,
+                           overdue_total=sum(s.overdue for s in stats))
 
 
 # --- departments (admin) ---------------------------------------------------------------------

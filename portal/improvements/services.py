@@ -26,14 +26,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
-from portal import domain, permissions, signals
+from portal import domain, permissions, search, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Refused
-from portal.improvements.models import Department, ImprovementItem
+from portal.improvements.models import Department, ImprovementItem, escalation_pending
 from portal.notifications import services as notices
 from portal.pagination import Page, paginate
 from portal.text import clean_text
@@ -217,10 +219,7 @@ def item_query(filters: ItemFilters, today: date | None = None) -> Select:
     if filters.due_to:
         stmt = stmt.where(ImprovementItem.due_on <= filters.due_to)
     if filters.q:
-        stmt = stmt.where(or_(
-            ImprovementItem.title.icontains(filters.q, autoescape=True),
-            ImprovementItem.description.icontains(filters.q, autoescape=True),
-        ))
+        stmt = stmt.where(search.matches(ImprovementItem, filters.q))
     return stmt
 
 
@@ -388,6 +387,15 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
 # Overdue escalation and supervision
 
 
+OPEN_STATUSES = tuple(s for s in domain.ITEM_STATUSES if s not in domain.ITEM_CLOSED_STATUSES)
+
+
+def _overdue_by_index(today: date):
+    """overdue_clause spelt as a seek of the indexes on (status, due_on): the open statuses
+    named (a NOT IN cannot seek), due before today (so not NULL)."""
+    return and_(ImprovementItem.status.in_(OPEN_STATUSES), ImprovementItem.due_on < today)
+
+
 def escalate_overdue(today: date | None = None) -> int:
     """Tell the B contact of each overdue item not yet told for its current due date.
 
@@ -395,9 +403,11 @@ def escalate_overdue(today: date | None = None) -> int:
     how many items were escalated."""
     today = today or domain.shanghai_today()
     with unit_of_work():
+        # The predicate of ix_improvement_items_escalation as is, so that the database reads
+        # that index: only the items still to tell, none when everyone was told.
         candidates = list(db.scalars(
             select(ImprovementItem)
-            .where(overdue_clause(today), ImprovementItem.department_id.is_not(None))
+            .where(_overdue_by_index(today), escalation_pending())
             .options(joinedload(ImprovementItem.department).joinedload(Department.b_contact))
             .order_by(ImprovementItem.id)
         ))
@@ -443,8 +453,58 @@ def median_days_to_close(pairs) -> float | None:
     return round(statistics.median(days), 1) if days else None
 
 
-def supervision(today: date | None = None) -> tuple[list[DepartmentStats], list[ItemRow]]:
-    """Per department: open, overdue, median days to close; and the overdue items (4 queries)."""
+class _time_to_close(FunctionElement):
+    """closed_at - created_at as something the database orders by: days as a float on SQLite
+    (julianday: millisecond precision), an interval on PostgreSQL."""
+
+    inherit_cache = True
+    name = "time_to_close"
+
+
+@compiles(_time_to_close)
+def _time_to_close_sqlite(element, compiler, **kw):
+    created, closed = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(julianday({closed}) - julianday({created}))"
+
+
+@compiles(_time_to_close, "postgresql")
+def _time_to_close_postgresql(element, compiler, **kw):
+    created, closed = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({closed} - {created})"
+
+
+def _middle_closed_items():
+    """Per department, the one or two closed items in the middle of its times to close (the
+    median's operands): the database ranks them, so only those rows come back, however many
+    items were closed."""
+    item = ImprovementItem
+    by_department = dict(partition_by=item.department_id)
+    ranked = (
+        select(item.department_id, item.created_at, item.closed_at,
+               func.row_number().over(
+                   **by_department, order_by=(_time_to_close(item.created_at, item.closed_at),
+                                              item.id)).label("rank"),
+               func.count().over(**by_department).label("closed"))
+        .where(item.status.in_(domain.ITEM_OUTCOME_STATUSES), item.closed_at.is_not(None),
+               item.created_at.is_not(None))
+        .subquery()
+    )
+    return (select(ranked.c.department_id, ranked.c.created_at, ranked.c.closed_at)
+            .where(or_(ranked.c.rank == (ranked.c.closed + 1) // 2,
+                       ranked.c.rank == (ranked.c.closed + 2) // 2)))
+
+
+# The board shows this many of the overdue items, the longest overdue; the item list filtered to
+# overdue has them all. Few enough that a board with hundreds of late items renders in about the
+# time of one with a handful.
+OVERDUE_SHOWN = 10
+
+
+def supervision(today: date | None = None,
+                shown: int = OVERDUE_SHOWN) -> tuple[list[DepartmentStats], list[ItemRow]]:
+    """Per department: open, overdue, median days to close; and the `shown` most overdue items,
+    oldest due date first, with their linked counts (5 queries; 4 when none is overdue). How many
+    are overdue in all is the sum of the departments' `overdue`."""
     today = today or domain.shanghai_today()
     open_case = case((ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES), 1), else_=0)
     overdue_case = case((overdue_clause(today), 1), else_=0)
@@ -455,12 +515,9 @@ def supervision(today: date | None = None) -> tuple[list[DepartmentStats], list[
             .group_by(ImprovementItem.department_id)
         )
     }
+    # The median of the middle one or two is the median of all (median_days_to_close).
     closed: dict[int | None, list] = {}
-    for dep_id, created, closed_at in db.execute(
-        select(ImprovementItem.department_id, ImprovementItem.created_at, ImprovementItem.closed_at)
-        .where(ImprovementItem.status.in_(domain.ITEM_OUTCOME_STATUSES),
-               ImprovementItem.closed_at.is_not(None))
-    ):
+    for dep_id, created, closed_at in db.execute(_middle_closed_items()):
         closed.setdefault(dep_id, []).append((created, closed_at))
     stats = []
     for dep in departments():
@@ -469,13 +526,28 @@ def supervision(today: date | None = None) -> tuple[list[DepartmentStats], list[
     if None in counts or None in closed:
         o, d = counts.get(None, (0, 0))
         stats.append(DepartmentStats(None, o, d, median_days_to_close(closed.get(None, []))))
-    overdue_items = [
-        ItemRow(item=r[0], linked_count=r[1] or 0, overdue=True)
-        for r in db.execute(
-            select(ImprovementItem, linked_count())
-            .where(overdue_clause(today))
-            .options(joinedload(ImprovementItem.department))
-            .order_by(ImprovementItem.due_on, ImprovementItem.id)
-        )
-    ]
-    return stats, overdue_items
+    return stats, _most_overdue(today, shown)
+
+
+def _most_overdue(today: date, shown: int) -> list[ItemRow]:
+    """The `shown` overdue items due the longest ago, with their linked counts. The ids come
+    from the (status, due_on) index alone and the counts from one grouped query of those items,
+    so only the rows shown are read, however many are overdue."""
+    by_due_date = (ImprovementItem.due_on, ImprovementItem.id)
+    items = list(db.scalars(
+        select(ImprovementItem)
+        .where(ImprovementItem.id.in_(
+            select(ImprovementItem.id).where(_overdue_by_index(today)).order_by(*by_due_date)
+            .limit(shown).scalar_subquery()))
+        .options(joinedload(ImprovementItem.department))
+        .order_by(*by_due_date)
+    ))
+    if not items:
+        return []
+    link = submission_items.c
+    linked = dict(db.execute(
+        select(link.item_id, func.count())
+        .where(link.item_id.in_([it.id for it in items]))
+        .group_by(link.item_id)
+    ).all())
+    return [ItemRow(item=it, linked_count=linked.get(it.id, 0), overdue=True) for it in items]

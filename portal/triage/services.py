@@ -30,10 +30,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal import domain, permissions, signals
+from portal import domain, permissions, search, signals
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
@@ -249,10 +249,7 @@ class InboxFilters:
                 Submission.submitted_at < domain.shanghai_midnight(self.date_to + timedelta(days=1))
             )
         if self.q:
-            stmt = stmt.where(or_(
-                Submission.title.icontains(self.q, autoescape=True),
-                Submission.description.icontains(self.q, autoescape=True),
-            ))
+            stmt = stmt.where(search.matches(Submission, self.q))
         return stmt
 
 

@@ -118,7 +118,8 @@ def test_list_query_count_is_fixed(app, office_client, dbs):
     assert with_3 == with_30 <= 4
     assert "gap_photos.data" not in sql
     with_filter, _sql = count_queries(app, office_client, "/staff/reports?channel=store&q=queue")
-    assert with_filter == with_30
+    # A search asks its index one question first (portal/search.py), whatever the row count.
+    assert with_filter == with_30 + 1
 
 
 def test_detail_shows_everything(admin_client, dbs):
