@@ -17,7 +17,8 @@ from typing import Any
 
 from babel import dates
 from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
-from flask_babel import Babel, format_datetime, get_locale, get_translations
+from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext as flask_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from portal.domain import SHANGHAI
@@ -75,6 +76,14 @@ def catalog():
     return found
 
 
+def plain(value: Any) -> str:
+    """`value` as text in the locale in force: a lazy `gettext` string through the per-locale
+    catalogue (not Flask-Babel's per-string look-up), anything else as `str()` makes it."""
+    if isinstance(value, LazyString) and value._func is flask_gettext and not value._kwargs:
+        return catalog().ugettext(*value._args)
+    return str(value)
+
+
 def labels(vocabulary: Mapping[Any, Any]) -> dict[Any, str]:
     """`vocabulary`'s labels as plain text in the locale in force: one dict per vocabulary and
     locale, built on first use (the vocabularies are module constants of `portal.domain`)."""
@@ -82,7 +91,7 @@ def labels(vocabulary: Mapping[Any, Any]) -> dict[Any, str]:
     key = (_locale_key() or "", id(vocabulary))
     found = _LABELS.get(key)
     if found is None:
-        found = _LABELS[key] = {code: str(text) for code, text in vocabulary.items()}
+        found = _LABELS[key] = {code: plain(text) for code, text in vocabulary.items()}
     return found
 
 
