@@ -1,13 +1,13 @@
 """inbox filter indexes in the list's order: (column, submitted_at, id) for each equality filter
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 from alembic import op
 
-revision = '0014'
-# The chain is ... -> 0012 (search) -> 0013 (dashboard aggregates) -> 0014.
-down_revision = '0011'
+revision = '0015'
+# The chain is ... -> 0013 (dashboard aggregates) -> 0014 (escalation index) -> 0015.
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
