@@ -3,7 +3,8 @@
 `python bench/bench_xlsx.py [ROWS]` (default 100000). Each writer runs in its own process (so
 the peak RSS is its own) and writes 15 columns like the inbox export's, Chinese text included, to
 a temporary file: openpyxl write-only (the former writer), xlsxwriter constant_memory, and the
-portal's `write_xlsx` as it is now (xlsxwriter, through the column functions).
+portal's `write_xlsx` as it is now (portal.exports.xlsx, its own streamed writer, through
+the column functions).
 """
 from __future__ import annotations
 

@@ -124,8 +124,4 @@ def _register_template_helpers(app: Flask) -> None:
 
         return lang_attribute(text, html_lang())
 
-    @app.template_filter("label")
-    def label(code, vocabulary):
-        """A stored code shown with its label in the viewer's language."""
-        return vocabulary.get(code, code) if code is not None else ""
 

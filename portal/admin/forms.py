@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal import domain, permissions
 from portal.accounts import services as accounts
 from portal.accounts.forms import PASSWORD_MIN, strong_password
+from portal.fields import SelectField
 
 
 def _staff_roles():

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from portal import domain
 from portal.audit import services
+from portal.fields import SelectField
 
 
 class AuditFilterForm(FlaskForm):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+
+from portal.fields import SelectField
 
 # Windows (in Shanghai days) the district x commitment table may cover; 90 unless chosen.
 WINDOWS = (30, 90, 180, 365)

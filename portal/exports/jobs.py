@@ -62,7 +62,7 @@ def plan(list_name: str, viewer: User, args: Mapping[str, str]) -> Plan:
     if list_name == "submissions":
         filters = InboxFilters.from_args(args)
         return Plan(filters, inbox_query(viewer, filters), (Submission.submitted_at, Submission.id),
-                    lambda s: (s.submitted_at, s.id),
+                    lambda row: (row[services.SUBMITTED_AT], row[0]),
                     services.submission_rows, services.submission_columns(), _("Submissions"))
     today = domain.shanghai_today()
     filters = ItemFilters.from_args(args)

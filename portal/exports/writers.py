@@ -6,7 +6,7 @@ memory used stays flat whatever the number of rows:
 
 - CSV: UTF-8 with a byte-order mark (so Excel reads Chinese correctly), written and sent a few
   rows at a time.
-- XLSX: xlsxwriter in constant_memory mode (rows go to disk as they are written), saved to a
+- XLSX: portal.exports.xlsx streams the rows into the workbook's zip as they are read, saved to a
   file (an export job's, see portal.exports.jobs) that is then sent in chunks. Bold header row
   frozen in place, column widths from the column spec, dates and times as real Excel dates
   (Shanghai local time).
@@ -26,20 +26,16 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-import xlsxwriter
 from flask import Response, stream_with_context
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from portal.domain import SHANGHAI
+from portal.exports import xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 CHUNK_SIZE = 64 * 1024
 CSV_ROWS_PER_CHUNK = 200
-XLSX_MAX_CELL = 32767  # Excel refuses longer cell text
 
 
 @dataclass(frozen=True)
@@ -159,59 +155,42 @@ def csv_response(filename: str, columns: list[Column], rows: Iterable[Any]) -> R
 
 # --- XLSX -----------------------------------------------------------------------------------------
 
-def _xlsx_write(ws, row: int, col: int, value: Any, formats: dict) -> None:
+def _xlsx_value(value: Any) -> Any:
+    """A cell value for the workbook: text without control characters and formula-safe, lists
+    joined, date-times in Shanghai local time; numbers, dates, booleans and None kept."""
     value = _plain(value)
-    if value is None or value == "":
-        return
+    if isinstance(value, str):
+        if not value.isprintable():  # first: "\x01=..." must not hide a formula
+            value = xlsx.ILLEGAL.sub("", value)
+        return neutralize(value)
     if isinstance(value, datetime):
-        ws.write_datetime(row, col, _local(value), formats["datetime"])
-    elif isinstance(value, date):
-        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), formats["date"])
-    elif isinstance(value, str):
-        # write_string: never a formula, a number or a link, whatever the text.
-        ws.write_string(row, col, neutralize(ILLEGAL_CHARACTERS_RE.sub("", value))[:XLSX_MAX_CELL])
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value)
-    else:
-        ws.write_number(row, col, value)
+        return _local(value)
+    return value
 
 
 def write_xlsx(target, columns: list[Column], rows: Iterable[Any], title: str = "Export") -> None:
-    """Write the workbook to the open binary file `target`, one row at a time (xlsxwriter in
-    constant_memory mode: each row goes to a temporary file as soon as it is written; measured
-    faster than openpyxl's write-only mode, see bench/bench_xlsx.py)."""
-    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "strings_to_numbers": False})
-    try:
-        name = "".join(ch for ch in ILLEGAL_CHARACTERS_RE.sub("", title) if ch not in "[]:*?/\\")
-        ws = wb.add_worksheet(name.strip("'")[:31] or "Export")
-        formats = {"date": wb.add_format({"num_format": DATE_FORMAT}),
-                   "datetime": wb.add_format({"num_format": DATETIME_FORMAT})}
-        bold = wb.add_format({"bold": True})
-        for index, column in enumerate(columns):
-            ws.set_column(index, index, column.width)
-        ws.freeze_panes(1, 0)
-        for index, column in enumerate(columns):
-            ws.write_string(0, index, neutralize(ILLEGAL_CHARACTERS_RE.sub("", str(column.header))), bold)
-        getters = [column.value for column in columns]
-        write_string = ws.write_string
-        for number, row in enumerate(rows, start=1):
-            for index, getter in enumerate(getters):
+    """Write the workbook to the open binary file `target`, one row at a time (portal.exports.xlsx:
+    streamed into the zip, measured far faster than openpyxl and xlsxwriter, see
+    bench/bench_xlsx.py)."""
+    getters = [column.value for column in columns]
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            cells = []
+            for getter in getters:
                 value = getter(row)
-                # Text first, inline: nearly every cell is text, and an export writes up to a
-                # million rows (see bench/bench_exports.py). Empty text is an empty cell.
-                if value.__class__ is str:
-                    if not value:
-                        continue
-                    if not value.isprintable():  # only then can it hold a character to drop
-                        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                # Plain text and whole numbers inline: nearly every cell, up to a million rows.
+                kind = value.__class__
+                if kind is str and value.isprintable():
                     if value.startswith(FORMULA_PREFIXES):
                         value = "'" + value
-                    write_string(number, index, value[:XLSX_MAX_CELL])
-                else:
-                    _xlsx_write(ws, number, index, value, formats)
-    finally:
-        wb.close()
+                elif kind is not int and value is not None:
+                    value = _xlsx_value(value)
+                cells.append(value)
+            yield cells
+
+    xlsx.write(target, title, [_xlsx_value(str(c.header)) for c in columns],
+               [c.width for c in columns], values())
 
 
 def _file_chunks(handle) -> Iterator[bytes]:

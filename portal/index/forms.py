@@ -8,11 +8,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
+from wtforms import DateField, FloatField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import TextInput
 
 from portal import domain
+from portal.fields import SelectField
 from portal.index import services
 
 BAD_DATE = _l("Please give a date such as 2024-05-31.")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField
 from wtforms.validators import Optional
 
 from portal import domain
+from portal.fields import SelectField
 from portal.notifications.outbox import STATUSES
 
 

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SearchField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal import domain
+from portal.fields import SelectField
 from portal.opinions.services import CONSULTATION_STATUSES, OPINION_TEXT_MAX, WINDOW_STATES
 from portal.text import clean_text
 from portal.versioning import VersionedForm

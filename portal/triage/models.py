@@ -30,6 +30,10 @@ submission_items = Table(
 )
 
 
+# The inbox's equality filters that have an index of their own, (column, submitted_at, id).
+FILTER_INDEXED = ("segment", "district", "channel", "commitment", "severity", "trial_id", "assignee_id")
+
+
 class Submission(Base):
     """One row per member submission (an evaluation, a service-gap report or an opinion), so the
     service office works from one inbox: the filter columns are copied here from the source row
@@ -50,6 +54,11 @@ class Submission(Base):
         Index("ix_submissions_submitted_id", "submitted_at", "id"),
         Index("ix_submissions_kind_submitted", "kind", "submitted_at"),
         Index("ix_submissions_status_submitted", "status", "submitted_at"),
+        # Each inbox filter walks its own index in the list's order, so a filtered page reads
+        # its fifty rows and stops, instead of collecting every match and sorting them (230 ms
+        # for one commitment at 1M rows); other filters are checked on the way.
+        *(Index(f"ix_submissions_{column}_submitted", column, "submitted_at", "id")
+          for column in FILTER_INDEXED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,12 +74,12 @@ class Submission(Base):
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # Copied from the member and the source so every inbox filter is one indexed column.
-    segment: Mapped[str | None] = mapped_column(String(16), index=True)
-    district: Mapped[str | None] = mapped_column(String(16), index=True)
-    channel: Mapped[str | None] = mapped_column(String(32), index=True)
-    commitment: Mapped[str | None] = mapped_column(String(32), index=True)
-    severity: Mapped[int | None] = mapped_column(SmallInteger, index=True)
-    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), index=True)
+    segment: Mapped[str | None] = mapped_column(String(16))
+    district: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    commitment: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[int | None] = mapped_column(SmallInteger)
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
@@ -82,7 +91,7 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     no_action_reason: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ service and render or redirect. A refusal keeps the person's input; a conflict a
 the current values next to their input."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
@@ -199,14 +199,33 @@ def bulk():
 _SOURCE_KINDS = ((ServiceGapReport, "gap_report"), (Opinion, "opinion"), (Evaluation, "evaluation"))
 
 
+def _source_key(source) -> tuple[str | None, int]:
+    return next((k for cls, k in _SOURCE_KINDS if isinstance(source, cls)), None), source.id
+
+
+class MemberStatuses:
+    """What the member sees of each row of a list (`member_statuses(rows)` in a template, then
+    `status_of[row]`): read in one query for the rows given."""
+
+    def __init__(self, sources):
+        self.sources = [s for s in sources if s is not None]
+        self.found = services.member_statuses(_source_key(s) for s in self.sources)
+
+    def __getitem__(self, source) -> str:
+        copy = getattr(source, "triage_status", None) or getattr(source, "status", None)
+        return self.found.get(_source_key(source), copy)
+
+
+@bp.app_template_global()
+def member_statuses(sources) -> MemberStatuses:
+    """The member-facing statuses of a page's rows (gap reports, opinions or evaluations; None
+    entries skipped), one query for all of them."""
+    return MemberStatuses(sources)
+
+
 @bp.app_template_global()
 def member_status(source) -> str:
     """What the member sees of the submission of `source` (their gap report, opinion or
-    evaluation): a code of `domain.MEMBER_SUBMISSION_STATUSES`. One query per member and page,
-    whatever the number of rows shown."""
-    kind = next((k for cls, k in _SOURCE_KINDS if isinstance(source, cls)), None)
-    cache = g.setdefault("_member_statuses", {})
-    if source.member_id not in cache:
-        cache[source.member_id] = services.member_statuses(source.member_id)
-    copy = getattr(source, "triage_status", None) or getattr(source, "status", None)
-    return cache[source.member_id].get((kind, source.id), copy)
+    evaluation): a code of `domain.MEMBER_SUBMISSION_STATUSES`. For one row (a detail page); a
+    list asks `member_statuses(rows)` once."""
+    return MemberStatuses([source])[source]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -423,21 +424,34 @@ def parse_tags(raw: str | None) -> list[str]:
 # What members see
 
 
-def member_statuses(member_id: int) -> dict[tuple[str, int], str]:
-    """What the member sees of each of their submissions, by (kind, source row id): the rule is
-    `domain.member_status`, over the submission's status and its linked items' (one query)."""
+_SOURCE_COLUMNS = {"gap_report": Submission.gap_report_id, "opinion": Submission.opinion_id,
+                   "evaluation": Submission.evaluation_id}
+
+
+def member_statuses(sources: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """What members see of the submissions of `sources` ((kind, source row id) pairs: the rows of
+    one page), by (kind, source row id): the rule is `domain.member_status`, over the
+    submission's status and its linked items'. One query, whatever the number of rows, and it
+    reads only those rows (a member may have thousands of submissions)."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for kind, source_id in sources:
+        ids[kind].add(source_id)
+    conditions = [_SOURCE_COLUMNS[kind].in_(sorted(values)) for kind, values in ids.items()
+                  if kind in _SOURCE_COLUMNS]
+    if not conditions:
+        return {}
     rows = db.execute(
-        select(Submission.id, Submission.kind, Submission.gap_report_id, Submission.opinion_id,
+        select(Submission.kind, Submission.gap_report_id, Submission.opinion_id,
                Submission.evaluation_id, Submission.status, ImprovementItem.status)
         .outerjoin(submission_items, submission_items.c.submission_id == Submission.id)
         .outerjoin(ImprovementItem, and_(
             ImprovementItem.id == submission_items.c.item_id,
             ImprovementItem.status.in_(domain.ITEM_OUTCOME_STATUSES),
         ))
-        .where(Submission.member_id == member_id)
+        .where(or_(*conditions))
     ).all()
     found: dict[tuple[str, int], tuple[str, set[str]]] = {}
-    for _id, kind, gap_id, opinion_id, evaluation_id, status, item_status in rows:
+    for kind, gap_id, opinion_id, evaluation_id, status, item_status in rows:
         key = (kind, gap_id or opinion_id or evaluation_id)
         found.setdefault(key, (status, set()))[1].add(item_status)
     return {key: domain.member_status(status, outcomes) for key, (status, outcomes) in found.items()}
