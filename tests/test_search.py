@@ -2,9 +2,10 @@
 
 Every query is a literal substring, any case (1, 2 and 3+ characters, Chinese and Latin, LIKE
 wildcards, quotes and FTS5 syntax included), read through the real pages. Each is checked on
-all three ways `matches` answers (a few candidates from the index, many, a dense word), so small
-test data reaches them all. The index follows inserts (ORM and Core bulk), edits, deletes and ON
-DELETE CASCADE deletes; on SQLite its FTS5 tables are also checked directly.
+every way `matches` answers (a few candidates from the index, many, all, a dense word: the
+thresholds are lowered, so small test data reaches them all). The index follows inserts (ORM
+and Core bulk), edits, deletes and ON DELETE CASCADE deletes; on SQLite its FTS5 tables are also
+checked directly.
 """
 from __future__ import annotations
 
