@@ -33,13 +33,22 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _not_search_index(name, type_, parent_names) -> bool:
+    """Autogenerate leaves the search index alone: its FTS5 tables (SQLite) and expression
+    indexes (PostgreSQL) are made by migration 0012 and have no model."""
+    from portal.search import is_search_index, is_search_table
+
+    return not ((type_ == "table" and is_search_table(name))
+                or (type_ == "index" and is_search_index(name)))
+
+
 def run_migrations_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
         # Batch mode: SQLite can only change a table by copying it; alembic does that for us.
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True,
-            compare_type=True,
+            compare_type=True, include_name=_not_search_index,
         )
         with context.begin_transaction():
             context.run_migrations()

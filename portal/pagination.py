@@ -12,7 +12,7 @@ from math import ceil
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 
 from portal.db import db
 
@@ -22,7 +22,8 @@ class Page:
     items: list[Any]
     number: int
     per_page: int
-    total: int
+    total: int  # exact up to COUNT_CAP; COUNT_CAP when there are more (`capped`)
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -52,11 +53,28 @@ def requested_page() -> int:
     return int(page) if page.isdigit() and int(page) > 0 else 1
 
 
+# Lists count no further: an exact count of a million rows on every page view costs more than
+# the page itself (a list past 10,000 rows is read by filtering it, not by paging to its end).
+COUNT_CAP = 10_000
+
+
+def capped_count(stmt: Select, cap: int | None = None) -> int:
+    """The number of rows of `stmt`, counting no further than `cap` (COUNT_CAP) + 1."""
+    cap = COUNT_CAP if cap is None else cap
+    counted = stmt.order_by(None)
+    if not counted._distinct:  # the rows' columns do not matter to their number
+        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    return db.scalar(select(func.count()).select_from(counted.limit(cap + 1).subquery())) or 0
+
+
 def paginate(stmt: Select, number: int | None = None, per_page: int = 25, scalars: bool = True) -> Page:
     number = number or requested_page()
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    cap = COUNT_CAP
+    total = capped_count(stmt, cap)
+    capped = total > cap
+    total = min(total, cap)
     pages = max(1, ceil(total / per_page))
     number = min(number, pages)
     result = db.execute(stmt.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars().unique()) if scalars else list(result)
-    return Page(items=items, number=number, per_page=per_page, total=total)
+    return Page(items=items, number=number, per_page=per_page, total=total, capped=capped)

@@ -311,8 +311,11 @@ def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
     base = inbox_query(viewer, filters)
     # Counted no further than COUNT_CAP: an exact count of a million rows on every page view
     # costs more than the page itself, and nobody reads "1,000,000" differently from "10,000+".
+    # The id alone: counting rows of every column costs SQLite ~9x more (8 ms against 0.9 ms at
+    # the cap).
     total = db.scalar(select(func.count()).select_from(
-        base.order_by(None).limit(COUNT_CAP).subquery())) or 0
+        base.with_only_columns(Submission.id, maintain_column_froms=True)
+        .order_by(None).limit(COUNT_CAP).subquery())) or 0
     stmt = base.options(
         joinedload(Submission.member), joinedload(Submission.assignee),
         selectinload(Submission.items),
