@@ -19,11 +19,14 @@ Goals (exit status 1 when one is missed; every page is measured first):
 - no page's median at BENCH_ROWS is more than 1.5x its median at 2,000 rows;
 - the serving goals of bench_serving.py.
 
+BENCH_DIR keeps the SQLite databases in that folder and reuses them on the next run.
+
 `build` and `signed_in` are shared with bench_exports.py and bench_serving.py.
 """
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import json
 import os
@@ -434,6 +437,9 @@ def build(rows: int, folder: str, url: str | None = None):
     """A new database of `rows` submissions (a PostgreSQL database is emptied, or created, first)
     and the app on it."""
     url = url or database_url(rows, folder)
+    kept = _kept(url, rows, folder)
+    if kept is not None:
+        return kept
     if url.startswith("postgresql"):
         _fresh_postgresql(url)
     else:
@@ -446,6 +452,26 @@ def build(rows: int, folder: str, url: str | None = None):
                       "JOBS_SQLITE_PATH": f"{folder}/jobs.sqlite3", "EXPORT_DIR": folder})
     app.instance_path = folder
     seed(app.extensions["portal.engine"], rows)
+    return app
+
+
+def _kept(url: str, rows: int, folder: str):
+    """With BENCH_DIR set (a folder kept between runs), the SQLite database of `rows` already
+    there is migrated and reused instead of seeded again (a million rows take minutes to seed);
+    None when there is none of that size."""
+    path = url.removeprefix("sqlite:///")
+    if not (os.environ.get("BENCH_DIR") and url.startswith("sqlite:///") and os.path.exists(path)):
+        return None
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": True,
+                      "JOBS_SQLITE_PATH": f"{folder}/jobs.sqlite3", "EXPORT_DIR": folder})
+    app.instance_path = folder
+    with app.extensions["portal.engine"].connect() as conn:
+        found = conn.execute(text("SELECT count(*) FROM submissions")).scalar()
+    if found != rows:
+        app.extensions["portal.engine"].dispose()
+        return None
+    print(f"reusing {path} ({rows:,} submissions)", flush=True)
     return app
 
 
@@ -566,7 +592,10 @@ def report(small: dict, large: dict, rows: int, dialect: str) -> list[str]:
 def main() -> int:
     serving = os.environ.get("BENCH_SERVING", "1") != "0"
     failures = []
-    with tempfile.TemporaryDirectory() as folder:
+    kept = os.environ.get("BENCH_DIR")
+    if kept:
+        os.makedirs(kept, exist_ok=True)
+    with (contextlib.nullcontext(kept) if kept else tempfile.TemporaryDirectory()) as folder:
         apps = {}
         for rows in (SMALL, ROWS):
             t0 = time.perf_counter()
