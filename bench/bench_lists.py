@@ -456,12 +456,20 @@ def build(rows: int, folder: str, url: str | None = None):
 
 
 def _kept(url: str, rows: int, folder: str):
-    """With BENCH_DIR set (a folder kept between runs), the SQLite database of `rows` already
-    there is migrated and reused instead of seeded again (a million rows take minutes to seed);
-    None when there is none of that size."""
+    """With BENCH_DIR set (a folder kept between runs), the database of `rows` already there (a
+    SQLite file in it, or the PostgreSQL database named) is migrated and reused instead of
+    seeded again (a million rows take minutes to seed); None when there is none of that size."""
     path = url.removeprefix("sqlite:///")
-    if not (os.environ.get("BENCH_DIR") and url.startswith("sqlite:///") and os.path.exists(path)):
+    if not os.environ.get("BENCH_DIR"):
         return None
+    if url.startswith("sqlite:///") and not os.path.exists(path):
+        return None
+    if url.startswith("postgresql"):
+        try:
+            with create_engine(url).connect() as conn:
+                conn.execute(text("SELECT 1 FROM submissions LIMIT 1"))
+        except Exception:  # no such database or table yet: seed it
+            return None
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": True,
                       "JOBS_SQLITE_PATH": f"{folder}/jobs.sqlite3", "EXPORT_DIR": folder})
