@@ -29,6 +29,16 @@ RSS_LIMIT_MB = 200
 REQUEST_LIMIT_S = 1.0
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec. (ru_maxrss
+    does not: a child started by a big parent reports at least the parent's size at the fork.)"""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(url: str, fmt: str, folder: str) -> None:
     """One export job, run as the consumer runs it; prints "seconds rows rss_mb"."""
     from sqlalchemy import select
@@ -50,7 +60,7 @@ def child(url: str, fmt: str, folder: str) -> None:
         job = db.get(jobs.ExportJob, job_id)
         assert job.status == "done", job.status
         size = jobs.file_path(job).stat().st_size
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(f"{seconds:.3f} {job.rows_done} {rss_mb:.1f} {size}")
 
 

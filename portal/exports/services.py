@@ -69,11 +69,13 @@ _SUBMISSION_FIELDS = (
     # rest of the row (measured: 0.8 s of 100,000 rows).
     cast(Submission.tags, Text),
 )
-_SUBMISSION_HEADERS = (
-    (_l("ID"), 8), (_l("Kind"), 16), (_l("Submitted at"), 18), (_l("Status"), 18),
-    (_l("Title"), 40), (_l("Description"), 60), (_l("Segment"), 18), (_l("District"), 14),
-    (_l("Channel"), 16), (_l("Commitment area"), 20), (_l("Severity"), 14),
-    (_l("Low score"), 10), (_l("Assignee"), 18), (_l("Tags"), 24), (_l("Linked items"), 14),
+_SUBMISSION_HEADERS = (  # header, width, what the cell holds (see writers.Column.kind)
+    (_l("ID"), 8, "number"), (_l("Kind"), 16, "label"), (_l("Submitted at"), 18, "moment"),
+    (_l("Status"), 18, "label"), (_l("Title"), 40, "text"), (_l("Description"), 60, "text"),
+    (_l("Segment"), 18, "label"), (_l("District"), 14, "label"), (_l("Channel"), 16, "label"),
+    (_l("Commitment area"), 20, "label"), (_l("Severity"), 14, "label"),
+    (_l("Low score"), 10, "label"), (_l("Assignee"), 18, "text"), (_l("Tags"), 24, "text"),
+    (_l("Linked items"), 14, "label"),
 )
 # Where a submission row (see `submission_rows`) keeps its raw time, for keyset batches.
 SUBMITTED_AT = len(_SUBMISSION_HEADERS)
@@ -82,8 +84,8 @@ SUBMITTED_AT = len(_SUBMISSION_HEADERS)
 def submission_columns() -> list[Column]:
     """The columns of a submission export: each the cell of the same position in a row of
     `submission_rows` (already labelled there, once per row rather than once per cell)."""
-    return [Column(header, itemgetter(index), width)
-            for index, (header, width) in enumerate(_SUBMISSION_HEADERS)]
+    return [Column(header, itemgetter(index), width, kind, positional=True)
+            for index, (header, width, kind) in enumerate(_SUBMISSION_HEADERS)]
 
 
 def _tags_text(raw: str | None) -> str:
