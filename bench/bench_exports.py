@@ -15,28 +15,18 @@ Goals (exit status 1 when one is missed), from issue 9:
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
 from bench_lists import build, signed_in
+from rss import peak_rss_mb
 
 SIZES = [int(n) for n in os.environ.get("BENCH_EXPORT_ROWS", "100000,1000000").split(",") if n]
 GOALS_SECONDS = {(100_000, "csv"): 3.0, (100_000, "xlsx"): 10.0}
 RSS_LIMIT_MB = 200
 REQUEST_LIMIT_S = 1.0
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec. (ru_maxrss
-    does not: a child started by a big parent reports at least the parent's size at the fork.)"""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(url: str, fmt: str, folder: str) -> None:

@@ -9,24 +9,15 @@ the column functions).
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 
+from rss import peak_rss_mb
+
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec. (ru_maxrss
-    does not: a child started by a big parent reports at least the parent's size at the fork.)"""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _rows(n: int):

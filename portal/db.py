@@ -13,10 +13,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import Date, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -53,6 +55,51 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Shanghai time in SQL, for what the database must compute itself (index predicates, triggers'
+# bucketing, grouped counts); Python's side is portal.domain (shanghai_today, shanghai_midnight).
+
+class shanghai_date(FunctionElement):
+    """The Shanghai calendar date of a UTC timestamp column, computed by the database (the
+    bucketing of the aggregates' triggers, migration 0013, and of their recount)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "shanghai_date"
+
+
+@compiles(shanghai_date)
+def _shanghai_date_sqlite(element, compiler, **kw):
+    # SQLite stores UTC text; Shanghai has no daylight saving, so it is always UTC+8.
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+@compiles(shanghai_date, "postgresql")
+def _shanghai_date_postgresql(element, compiler, **kw):
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+
+
+class shanghai_midnight(FunctionElement):
+    """In SQL, the UTC instant a Shanghai day (a DATE column) starts: domain.shanghai_midnight.
+
+    Deterministic on both databases, so an index predicate may use it."""
+
+    inherit_cache = True
+    name = "shanghai_midnight"
+
+
+@compiles(shanghai_midnight)
+def _shanghai_midnight_sqlite(element, compiler, **kw):
+    # UTC datetimes are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() answers the same
+    # form without the fraction, so the two compare as the moments do. Shanghai has kept UTC+8
+    # all year since 1991.
+    return f"datetime({compiler.process(element.clauses, **kw)}, '-8 hours')"
+
+
+@compiles(shanghai_midnight, "postgresql")
+def _shanghai_midnight_postgresql(element, compiler, **kw):
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP) AT TIME ZONE 'Asia/Shanghai')"
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,7 @@ these day rows. Database triggers keep them in step with every write to the sour
 saves, Core bulk inserts, updates of the counted columns, deletes and ON DELETE CASCADE. SQLite
 has row triggers only; PostgreSQL counts per statement over transition tables, so a bulk
 insert adds one upsert per day touched, not one per row. A day is Shanghai's (UTC+8, no
-daylight saving): the same bucketing as portal.dashboards.services.shanghai_date.
+daylight saving): the same bucketing as portal.db.shanghai_date.
 
 A later migration that rebuilds submissions or service_gap_reports on SQLite (batch mode copies
 the table and drops the old one, and its triggers with it) must create these triggers again;

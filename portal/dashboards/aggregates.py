@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, text
 
 from portal.dashboards.models import GapReportDay, SubmissionDay
-from portal.dashboards.services import shanghai_date
-from portal.db import db, unit_of_work
+from portal.db import db, shanghai_date, unit_of_work
 from portal.gaps.models import ServiceGapReport
 from portal.triage.models import Submission
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, and_, case, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import and_, case, func, select
 
 from portal import domain
 from portal.dashboards.models import GapReportDay, SubmissionDay
@@ -30,26 +28,6 @@ from portal.triage.models import submission_items
 SUBMISSION_DAYS = 30
 # How many of the district x commitment cells are highlighted as the biggest.
 TOP_CELLS = 3
-
-
-class shanghai_date(FunctionElement):
-    """The Shanghai calendar date of a UTC timestamp column, computed by the database (the
-    bucketing of the aggregates' triggers, migration 0013, and of their recount)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "shanghai_date"
-
-
-@compiles(shanghai_date)
-def _shanghai_date_sqlite(element, compiler, **kw):
-    # SQLite stores UTC text; Shanghai has no daylight saving, so it is always UTC+8.
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(shanghai_date, "postgresql")
-def _shanghai_date_postgresql(element, compiler, **kw):
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def _as_date(value) -> date:

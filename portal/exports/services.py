@@ -28,6 +28,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.db import db, unit_of_work, utcnow
 from portal.exports.writers import Column
+from portal.i18n import labels
 from portal.improvements.models import ImprovementItem
 from portal.improvements.services import ItemFilters, is_overdue, item_query, linked_count
 from portal.triage.models import Submission, submission_items
@@ -48,10 +49,9 @@ class Export:
 
 
 def _labels(vocabulary: Mapping[Any, Any]) -> Callable[[Any], str]:
-    """A vocabulary's labels, translated once for the whole export (in the language in force)
-    instead of once per cell: a lazy string costs a translation look-up each time it is read."""
-    table: dict[Any, str] = {code: str(label) for code, label in vocabulary.items()}
-    table[None] = ""
+    """A vocabulary's labels in the language in force (`i18n.labels`, one dict per locale), as a
+    function of the code: "" for none, the code itself when the vocabulary has no such code."""
+    table: dict[Any, str] = {**labels(vocabulary), None: ""}
     get = table.get
     return lambda code: get(code) or ("" if code is None else str(code))
 

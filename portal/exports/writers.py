@@ -129,17 +129,22 @@ def csv_chunks(columns: list[Column], rows: Iterable[Any]) -> Iterator[bytes]:
     buffer.seek(0)
     buffer.truncate()
     pending = 0
+    cells_of = _positional_cells if all(c.positional for c in columns) else _cells
+    for cells in cells_of(columns, rows):
+        writer.writerow(cells)
+        pending += 1
+        if pending >= CSV_ROWS_PER_CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _cells(columns: list[Column], rows: Iterable[Any]) -> Iterator[list]:
+    """Each row's CSV cells through the columns' functions, cell by cell."""
     getters = [c.value for c in columns]
-    if all(c.positional for c in columns):
-        for cells in _positional_cells(columns, rows):
-            writer.writerow(cells)
-            pending += 1
-            if pending >= CSV_ROWS_PER_CHUNK:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-                pending = 0
-        rows = ()
     for row in rows:
         cells = []
         for getter in getters:
@@ -151,15 +156,7 @@ def csv_chunks(columns: list[Column], rows: Iterable[Any]) -> Iterator[bytes]:
                 cells.append("'" + value if value.startswith(FORMULA_PREFIXES) else value)
             else:
                 cells.append(_csv_text(value))
-        writer.writerow(cells)
-        pending += 1
-        if pending >= CSV_ROWS_PER_CHUNK:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue().encode("utf-8")
+        yield cells
 
 
 def _positional_cells(columns: list[Column], rows: Iterable[Any]) -> Iterator[list]:

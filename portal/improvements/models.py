@@ -4,12 +4,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, or_
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.accounts.models import User
-from portal.db import Base, UTCDateTime, utcnow
+from portal.db import Base, UTCDateTime, shanghai_midnight, utcnow
 
 if TYPE_CHECKING:  # named by string below: importing portal.triage here would load its services
     from portal.triage.models import Submission
@@ -79,28 +77,6 @@ class ImprovementItem(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
-
-
-class shanghai_midnight(FunctionElement):
-    """In SQL, the UTC instant a Shanghai day (a DATE column) starts: domain.shanghai_midnight.
-
-    Deterministic on both databases, so an index predicate may use it."""
-
-    inherit_cache = True
-    name = "shanghai_midnight"
-
-
-@compiles(shanghai_midnight)
-def _shanghai_midnight_sqlite(element, compiler, **kw):
-    # UTC datetimes are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() answers the same
-    # form without the fraction, so the two compare as the moments do. Shanghai has kept UTC+8
-    # all year since 1991.
-    return f"datetime({compiler.process(element.clauses, **kw)}, '-8 hours')"
-
-
-@compiles(shanghai_midnight, "postgresql")
-def _shanghai_midnight_postgresql(element, compiler, **kw):
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP) AT TIME ZONE 'Asia/Shanghai')"
 
 
 def escalation_pending():
