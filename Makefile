@@ -89,7 +89,9 @@ messages: $(INSTALLED)
 # rows and at BENCH_ROWS (default 100,000; BENCH_ROWS=1000000 for the full run), then the list
 # pages served by gunicorn and loaded with wrk for BENCH_SECONDS (default 10) next to a raw
 # sqlite3 + Jinja anchor, on the same database (bench_lists.py, bench_serving.py); export jobs
-# (bench_exports.py, BENCH_EXPORT_ROWS) and the xlsx writers (bench_xlsx.py).
+# (bench_exports.py, BENCH_EXPORT_ROWS) and the xlsx writers (bench_xlsx.py); a trial's sample drawn
+# over BENCH_SAMPLE_MEMBERS members (bench_sampling.py, default 100,000; under 1 s); the panel
+# health and lapsing pages over 100,000 members (bench_panel.py; 50 ms and 30 ms).
 # PORTAL_BENCH_DATABASE_URL: PostgreSQL instead of SQLite (that database and its sibling
 # <name>_small are created when missing and emptied first). Each prints MISSED lines for the goals
 # missed; all of them run, then the target fails when any goal was missed.
@@ -98,6 +100,8 @@ bench: translations wrk
 	$(BIN)/python bench/bench_lists.py || status=1; \
 	$(BIN)/python bench/bench_exports.py || status=1; \
 	$(BIN)/python bench/bench_xlsx.py || status=1; \
+	$(BIN)/python bench/bench_sampling.py || status=1; \
+	$(BIN)/python bench/bench_panel.py || status=1; \
 	exit $$status
 
 # The HTTP load tool of `make bench`: Debian's wrk.

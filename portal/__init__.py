@@ -90,7 +90,8 @@ def _init_login(app: Flask) -> None:
 # Every domain area's blueprint, in alphabetical order.
 BLUEPRINTS = (
     "accounts", "admin", "audit", "dashboards", "exports", "gaps", "home", "improvements",
-    "index", "notifications", "opinions", "results", "triage", "trials",
+    "index", "letters", "notifications", "opinions", "panel", "results", "triage", "trials",
+    "supervision",
 )
 
 

@@ -162,15 +162,45 @@ def restore_command(file, yes):
 
 @command("rebuild-aggregates")
 def rebuild_aggregates_command():
-    """Recount the office dashboard's day aggregates from the submissions and gap reports."""
+    """Recount the office dashboard's day aggregates and the inbox's facet counts from the
+    submissions and gap reports."""
     from portal.dashboards.aggregates import rebuild
 
     result = rebuild()
     rows = ", ".join(f"{table}: {n} rows" for table, n in result.rows.items())
-    click.echo(f"Recounted the dashboard aggregates ({rows}); {result.differed} row(s) differed.")
+    click.echo(f"Recounted the maintained aggregates ({rows}); {result.differed} row(s) differed.")
+
+
+@command("rebuild-themes")
+def rebuild_themes_command():
+    """Recount "What members are saying" (the themes of every member text) from the submissions:
+    after upgrading to migration 0024, or to repair the counts."""
+    from portal.themes.services import rebuild
+
+    click.echo(f"Counted the themes of {rebuild()} texts.")
+
+
+@command("rebuild-panel-counts")
+def rebuild_panel_counts_command():
+    """Recount the panel health page's maintained counts (members by segment and district,
+    registrations and active members per month) from the accounts and activity rows."""
+    from portal.panel.counts import rebuild
+
+    click.echo(f"Recounted the panel counts; {rebuild()} row(s) differed.")
+
+
+@command("backfill-points")
+def backfill_points_command():
+    """Record past evaluations, opinions and gap reports in the points ledger (only those missing)."""
+    from portal.panel.activity import backfill
+
+    result = backfill()
+    added = ", ".join(f"{kind}: {n}" for kind, n in result.added.items())
+    click.echo(f"Added to the points ledger: {added}.")
 
 
 COMMANDS = (
     migrate_command, create_user_command, invite_command, seed_demo_command, send_outbox_command,
     escalate_overdue_command, backup_command, restore_command, rebuild_aggregates_command,
+    backfill_points_command, rebuild_themes_command, rebuild_panel_counts_command,
 )

@@ -123,6 +123,37 @@ def seed() -> None:
     with unit_of_work():
         _seed()
         _seed_index(domain.shanghai_today())
+        from portal.trials.logistics import seed_demo as seed_logistics
+
+        seed_logistics(domain.shanghai_today())  # terminal / SIM shipments in every state
+        from portal.improvements.confirmation_demo import seed_demo as seed_fix_answers
+
+        seed_fix_answers()  # members' answers to "Is it fixed for you?" in every state
+        from portal.panel.demo import seed_demo as seed_panel
+
+        seed_panel(DEMO_PASSWORD)  # panel health: points, ledger, lapsing members
+        from portal.trials.sampling import seed_demo as seed_samples
+
+        seed_samples(domain.shanghai_today())  # targeting, quotas, invitations from a sample
+        from portal.accounts.demo_data import seed_demo as seed_privacy
+
+        seed_privacy()  # privacy notice and consents, member profiles, an erased account
+        from portal.trials.questionnaire import seed_demo as seed_questionnaires
+
+        seed_questionnaires(domain.shanghai_today())  # show-if rules, library, bilingual text
+        from portal.similarity import seed_demo as seed_similar
+
+        seed_similar()  # "This is my problem too", reports for "Likely duplicates"
+        from portal.supervision.demo import seed_demo as seed_supervision
+
+        seed_supervision(DEMO_PASSWORD)  # units (12 departments, 13 district branches), hotline
+        from portal.letters.demo import seed_demo as seed_letters
+
+        seed_letters(domain.shanghai_today())  # responsibility letters, scoreboard, stars, cases
+        from portal.themes.demo import seed_demo as seed_themes
+
+        # Last: it counts the themes of every demo text there is (after every seed that adds some).
+        seed_themes()  # "What members are saying"
 
 
 def _seed() -> None:

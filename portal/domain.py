@@ -31,6 +31,7 @@ ROLES = {
     "product": _l("Product team"),
     "office": _l("Service office"),
     "admin": _l("Administrator"),
+    "branch": _l("District branch staff"),
 }
 
 SEGMENTS = {
@@ -41,6 +42,40 @@ SEGMENTS = {
 }
 # Segments whose members must name the organization they speak for.
 ORGANIZATION_SEGMENTS = ("enterprise", "sme")
+
+# --- The internal supervision hotline (portal.supervision) ---------------------------------------
+SUPPORT_CATEGORIES = {
+    "network": _l("Network"),
+    "billing": _l("Billing"),
+    "roaming": _l("International roaming"),
+    "e_channels": _l("E-channels"),
+    "value_added_services": _l("Value-added services"),
+    "counter_service": _l("Counter service"),
+    "it_systems": _l("IT systems"),
+    "logistics": _l("Logistics"),
+    "other": _l("Other"),
+}
+# The service commitment each category serves (the rest serve none of the six).
+SUPPORT_CATEGORY_COMMITMENTS = {
+    "network": "network_quality",
+    "billing": "billing_reminders",
+    "roaming": "roaming",
+    "e_channels": "e_channels",
+    "value_added_services": "value_added_services",
+    "counter_service": "counter_service",
+}
+SUPPORT_URGENCIES = {
+    "urgent": _l("Urgent"),
+    "normal": _l("Normal"),
+}
+SUPPORT_STATUSES = {
+    "new": _l("New"),
+    "accepted": _l("Accepted"),
+    "answered": _l("Answered"),
+    "confirmed": _l("Confirmed by the district"),
+    "closed": _l("Closed"),
+}
+
 
 DISTRICTS = {
     "huangpu": _l("Huangpu"),
@@ -153,7 +188,72 @@ SUBMISSION_STATUSES = {
 MEMBER_STATUSES = {
     "active": _l("Active"),
     "paused": _l("Paused"),
+    "deleted": _l("Deleted"),
 }
+
+
+# --- Member profiles (portal.accounts.profiles) ------------------------------------------------
+PLAN_TYPES = {
+    "prepaid": _l("Prepaid"),
+    "postpaid": _l("Postpaid"),
+    "family_plan": _l("Family plan"),
+    "data_only": _l("Data only"),
+}
+HANDSET_OS = {
+    "android": _l("Android"),
+    "ios": _l("iOS"),
+    "harmonyos": _l("HarmonyOS"),
+    "other": _l("Other"),
+}
+NETWORK_GENERATIONS = {
+    "3g": _l("3G"),
+    "4g": _l("4G"),
+    "5g": _l("5G"),
+}
+BROADBAND_PACKAGES = {
+    "fibre_100": _l("Fibre 100 Mbps"),
+    "fibre_300": _l("Fibre 300 Mbps"),
+    "fibre_500": _l("Fibre 500 Mbps"),
+    "fibre_1000": _l("Fibre 1000 Mbps"),
+    "other": _l("Other"),
+}
+INDUSTRIES = {
+    "manufacturing": _l("Manufacturing"),
+    "retail": _l("Retail"),
+    "finance": _l("Finance"),
+    "logistics": _l("Logistics"),
+    "healthcare": _l("Healthcare"),
+    "education": _l("Education"),
+    "government": _l("Government"),
+    "it_services": _l("IT services"),
+    "other": _l("Other"),
+}
+COMPANY_SIZES = {
+    "micro": _l("Fewer than 10 employees"),
+    "small": _l("10-99 employees"),
+    "medium": _l("100-999 employees"),
+    "large": _l("1,000 employees or more"),
+}
+ENTERPRISE_SERVICES = {
+    "dedicated_line": _l("Dedicated line"),
+    "cloud": _l("Cloud services"),
+    "iot": _l("IoT"),
+    "sd_wan": _l("SD-WAN"),
+    "unified_communications": _l("Unified communications"),
+    "idc": _l("Data centre (IDC)"),
+    "mobile_office": _l("Mobile office"),
+}
+# Which profile attributes a member of each segment keeps (the form shows only these).
+PROFILE_FIELDS_BY_SEGMENT = {
+    "mobile": ("plan_type", "handset_brand", "handset_model", "handset_os", "network_generation",
+               "years_with_operator"),
+    "household": ("broadband_package", "broadband_speed_mbps", "iptv", "household_size",
+                  "years_with_operator"),
+    "enterprise": ("industry", "company_size", "services_used", "years_with_operator"),
+    "sme": ("industry", "company_size", "services_used", "years_with_operator"),
+}
+# A member is asked to look at their profile again after this many days.
+PROFILE_REVIEW_DAYS = 365
 
 
 def choices(vocabulary: dict, blank=None) -> list[SelectChoice]:
@@ -218,6 +318,8 @@ DMAIC_PHASES = {
 EXPORT_LISTS = {
     "submissions": _l("Submissions"),
     "improvements": _l("Improvement items"),
+    "logistics": _l("Terminal and SIM logistics"),
+    "scoreboard": _l("Scoreboard of the responsibility letters"),
 }
 
 

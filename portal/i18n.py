@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from babel import dates
+from babel.lists import format_list
 from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext as flask_gettext
 from flask_babel.speaklater import LazyString
@@ -101,6 +102,13 @@ def label(code: Any, vocabulary: Mapping[Any, Any]) -> str:
     if code is None:
         return ""
     return labels(vocabulary).get(code, code)
+
+
+def alternatives(values) -> str:
+    """Values as a list of alternatives in the locale's words: "Pudong or Minhang",
+    "浦东或闵行" (a trial's districts, a condition's accepted values)."""
+    values = [str(v) for v in values]
+    return format_list(values, style="or", locale=get_locale() or "zh_Hans") if values else ""
 
 
 def html_lang() -> str:

@@ -25,7 +25,11 @@ MEMBER = "member"
 PRODUCT = "product"
 OFFICE = "office"
 ADMIN = "admin"
-ROLES = (MEMBER, PRODUCT, OFFICE, ADMIN)
+# District-branch staff (区县分公司工作人员): they file support requests on the internal
+# supervision hotline for their own unit (portal.supervision), and see nothing else of the staff
+# side, so they are not in STAFF.
+BRANCH = "branch"
+ROLES = (MEMBER, PRODUCT, OFFICE, ADMIN, BRANCH)
 STAFF = (PRODUCT, OFFICE, ADMIN)
 
 # capability -> the roles that hold it. Scoped capabilities (marked "scoped") are further
@@ -44,6 +48,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "evaluations.view": STAFF,                 # scoped
     "results.view": STAFF,                     # scoped
     "results.export": STAFF,                   # scoped
+    "logistics.manage": (PRODUCT, OFFICE, ADMIN),  # scoped: a trial's terminal / SIM shipments
     # Consultations (scoped like trials)
     "consultations.view": STAFF,
     "consultations.manage": STAFF,
@@ -61,12 +66,26 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "exports.download": (OFFICE, ADMIN),
     # Numbers
     "dashboard.view": (OFFICE, ADMIN),
+    "panel.health": (OFFICE, ADMIN),           # panel health: participation, lapsing members
+    "points.manage": (ADMIN,),                 # the points rules of recognition
     "index.view": STAFF,
     "index.edit": (ADMIN,),
     # Administration
     "staff_accounts.manage": (ADMIN,),
     "audit.view": (ADMIN,),
     "outbox.manage": (ADMIN,),                 # the email outbox: statuses, errors, send again
+    "privacy.manage": (ADMIN,),                # publish a new version of the privacy notice
+    # Yearly service-quality responsibility letters (portal.letters): every unit's staff read the
+    # scoreboard and their own unit's letter (scoped: may_see_unit); the office runs them.
+    "letters.view": (PRODUCT, OFFICE, ADMIN, BRANCH),
+    "letters.manage": (OFFICE, ADMIN),         # letters, targets, key tasks, typed-in figures, sign-off
+    "recognition.view": (PRODUCT, OFFICE, ADMIN, BRANCH),  # service stars, the classic-case library
+    "recognition.manage": (OFFICE, ADMIN),     # name stars, mark classic cases
+    # The internal supervision hotline (portal.supervision); scoped by support_request_scope
+    "supervision.file": (BRANCH,),                           # file a request for one's own branch
+    "supervision.view": (BRANCH, PRODUCT, OFFICE, ADMIN),    # scoped: own unit's requests
+    "supervision.handle": (PRODUCT, OFFICE, ADMIN),          # scoped: accept / answer for own department
+    "supervision.manage": (OFFICE, ADMIN),   # only the supervision office (see supervises_hotline)
 }
 
 # Roles whose reach over trials, consultations and the inbox is not limited to their own.
@@ -208,14 +227,18 @@ def consultation_scope(user: Any):
     return false()
 
 
-def submission_scope(user: Any):
+def submission_scope(user: Any, on: Any = None):
     """SQL condition on Submission of the inbox rows `user` may see; None means all.
 
     Product teams see the evaluations of their trials and the opinions of their consultations,
-    never gap reports."""
+    never gap reports. `on` puts the condition on another table with the same `kind`,
+    `trial_id` and `consultation_id` columns (the inbox's facet counts)."""
     from portal.opinions.models import Consultation
     from portal.triage.models import Submission
     from portal.trials.models import Trial
+
+    if on is None:
+        on = Submission
 
     role = _role(user)
     if role in _SEE_ALL:
@@ -224,8 +247,8 @@ def submission_scope(user: Any):
         own_trials = select(Trial.id).where(trial_scope(user))
         own_consultations = select(Consultation.id).where(consultation_scope(user))
         return or_(
-            and_(Submission.kind == "evaluation", Submission.trial_id.in_(own_trials)),
-            and_(Submission.kind == "opinion", Submission.consultation_id.in_(own_consultations)),
+            and_(on.kind == "evaluation", on.trial_id.in_(own_trials)),
+            and_(on.kind == "opinion", on.consultation_id.in_(own_consultations)),
         )
     return false()
 
@@ -260,6 +283,98 @@ def may_reach(user: Any, obj: Any) -> bool:
             return consultation is not None and may_reach(user, consultation)
         return False
     return True
+
+
+def supervises_hotline(user: Any = None) -> bool:
+    """The supervision office of the hotline: an administrator, or service-office staff outside
+    every unit (a department's contacts hold the office role too, but supervise nothing)."""
+    user = current_user if user is None else user
+    if not can("supervision.manage", user):
+        return False
+    return _role(user) == ADMIN or getattr(user, "unit_id", None) is None
+
+
+def support_request_scope(user: Any):
+    """SQL condition on SupportRequest of the requests `user` reaches; None means all of them:
+    the supervision office all, anyone else those filed by or routed to their own unit."""
+    from portal.supervision.models import SupportRequest
+
+    if supervises_hotline(user):
+        return None
+    if not can("supervision.view", user):
+        return false()
+    unit_id = getattr(user, "unit_id", None)
+    reach = SupportRequest.department_id.in_(_contact_of(user))
+    if unit_id is None:
+        return reach
+    return or_(SupportRequest.branch_id == unit_id, SupportRequest.department_id == unit_id, reach)
+
+
+def _contact_of(user: Any):
+    """The ids of the units `user` is the A or B contact of (a contact may serve several)."""
+    from portal.improvements.models import Department
+
+    return select(Department.id).where(
+        or_(Department.a_contact_id == user.id, Department.b_contact_id == user.id))
+
+
+def is_unit_contact(user: Any, unit_id: int | None) -> bool:
+    """Does `user` belong to the unit `unit_id`, or serve as its A or B contact?"""
+    if unit_id is None:
+        return False
+    if getattr(user, "unit_id", None) == unit_id:
+        return True
+    from portal.db import db
+    from portal.improvements.models import Department
+
+    unit = db.get(Department, unit_id)
+    return unit is not None and user.id in (unit.a_contact_id, unit.b_contact_id)
+
+
+def may_see_support_request(user: Any, request: Any) -> bool:
+    if supervises_hotline(user):
+        return True
+    return can("supervision.view", user) and (
+        is_unit_contact(user, request.branch_id) or is_unit_contact(user, request.department_id))
+
+
+# A member's contact details reach a trial's owning team from acceptance until this many days
+# after the trial's end date (PIPL: no longer than the shipments and returns need them).
+CONTACT_DAYS_AFTER_END = 30
+
+
+def may_see_contact(viewer: Any, member: Any, trial: Any, *, field: str = "address",
+                    accepted: bool = True, today: Any = None) -> bool:
+    """May `viewer` see `member`'s contact detail `field` ("phone" or "address") in the work of
+    `trial`, in which the member is `accepted` (or holds a shipment)?
+
+    The member always sees their own. Office and admin see the phone as on the member's record
+    (``members.view``) and the shipping address always. Product staff see either only as the
+    trial's owning team, only for a member accepted in it, and only until
+    CONTACT_DAYS_AFTER_END days after its end date (Shanghai's today)."""
+    from datetime import timedelta
+
+    from portal.domain import shanghai_today
+
+    if getattr(viewer, "id", None) is not None and viewer.id == getattr(member, "id", None):
+        return True
+    role = _role(viewer)
+    if role in _SEE_ALL:
+        return field == "address" or can("members.view", viewer)
+    if not accepted or not can("logistics.manage", viewer, trial):
+        return False
+    today = today or shanghai_today()
+    return today <= trial.ends_on + timedelta(days=CONTACT_DAYS_AFTER_END)
+
+
+def may_see_unit(user: Any, unit_id: int | None) -> bool:
+    """May `user` read a unit's letter and the records behind its figures? Office and admin
+    every unit's; other staff their own unit's (users.unit_id)."""
+    if not can("letters.view", user):
+        return False
+    if _role(user) in _SEE_ALL:
+        return True
+    return unit_id is not None and getattr(user, "unit_id", None) == unit_id
 
 
 def init_app(app) -> None:

@@ -7,7 +7,8 @@ commits or rolls back with it.
 
 - `submission_received`: a member submitted (or re-submitted / edited) an evaluation, a gap
   report or an opinion. sender: the source row (Evaluation, ServiceGapReport or Opinion);
-  keyword `answers`: the frozen answers of an evaluation (optional).
+  keyword `answers`: the frozen answers of an evaluation (optional); keyword `joins_item_id`:
+  the open improvement item the member said "This is my problem too" on (optional).
 - `item_changed`: an improvement item changed status. sender: the ImprovementItem; keywords
   `actor` (the staff user), `old_status`, `new_status`.
 
@@ -28,6 +29,9 @@ write the in-app notice and, per the recipient's choice, the email):
 - `item_department_set`: an improvement item got an owner department (on creation or when it
   changes). sender: the ImprovementItem; keywords `actor`, `old_department_id`,
   `new_department_id`. The department's A contact hears of it unless they did it themselves.
+- `fix_answered`: a member answered "Is it fixed for you?" about an item (or changed their answer).
+  sender: the FixConfirmation; keywords `member_id`, `first` (True for the first answer). The
+  panel records the "fix confirmed" activity once per question.
 """
 from __future__ import annotations
 
@@ -42,3 +46,4 @@ trial_status_changed = _signals.signal("trial-status-changed")
 consultation_published = _signals.signal("consultation-published")
 submission_assigned = _signals.signal("submission-assigned")
 item_department_set = _signals.signal("item-department-set")
+fix_answered = _signals.signal("fix-answered")

@@ -11,7 +11,7 @@ from portal.accounts.models import Invitation, User
 from tests.factories import make_user
 
 COMMANDS = ("migrate", "create-user", "invite", "seed-demo", "send-outbox", "escalate-overdue", "backup",
-            "restore", "rebuild-aggregates")
+            "restore", "rebuild-aggregates", "rebuild-themes", "backfill-points", "rebuild-panel-counts")
 
 
 def test_help_lists_every_command_at_the_top_level(app):
@@ -126,3 +126,15 @@ def test_seed_demo_if_empty_runs_once(app, dbs):
     assert second.exit_code == 0, second.output
     assert "demo data not loaded" in second.output
     assert dbs.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_rebuild_panel_counts_repairs_a_count_put_out_of_step(app, dbs):
+    from sqlalchemy import text
+
+    make_user(dbs, segment="mobile", district="pudong")
+    runner = app.test_cli_runner()
+    assert "0 row(s) differed" in runner.invoke(args=["rebuild-panel-counts"]).output
+    with app.extensions["portal.engine"].begin() as conn:
+        conn.execute(text("DELETE FROM panel_member_counts"))
+    result = runner.invoke(args=["rebuild-panel-counts"])
+    assert result.exit_code == 0 and "Recounted the panel counts; 1 row(s) differed." in result.output

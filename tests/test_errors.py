@@ -242,8 +242,9 @@ def test_the_503_page_in_chinese(broken_app):
 
 
 def test_the_500_page_renders_even_when_the_database_is_down(broken_app):
-    """A crash that is not itself a database error, for a signed-in user, with the database gone:
-    the layout cannot load the user, so the page is shown as to a visitor."""
+    """A crash that is not itself a database error, with the database gone: the page still
+    renders. For a signed-in user the privacy-notice check loads the user before the view, so
+    the outage shows first (503); a visitor reaches the crash (500)."""
     broken_app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def crash():
@@ -252,10 +253,13 @@ def test_the_500_page_renders_even_when_the_database_is_down(broken_app):
     broken_app.add_url_rule("/test-only/crash", "test_crash", crash)
     client = broken_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1:0"
         session["lang"] = "en"
     html = _assert_site_page(client.get("/test-only/crash"), 500, "Something went wrong", SITE_EN)
     assert "Sign out" not in html
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:0"
+    response = client.get("/test-only/crash")
+    assert response.status_code == 503 and "Sign out" not in response.get_data(as_text=True)
 
 
 def test_the_health_check_still_answers_json_when_the_database_is_down(broken_app):

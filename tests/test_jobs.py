@@ -88,20 +88,23 @@ def due_at(shanghai: str) -> set[str]:
 
 def test_periodic_tasks_run_at_their_beijing_times():
     assert jobs.huey.utc is True
-    assert due_at("2026-05-04 09:00") == {"escalate_overdue", "remind_due_soon", "send_outbox"}
-    assert due_at("2026-05-04 10:00") == {"remind_evaluations", "send_outbox"}
-    assert due_at("2026-05-04 03:00") == {"delete_stale_invitations", "send_outbox"}
-    # 09:00 UTC is 17:00 in Shanghai: only the outbox, which goes every minute.
-    assert due_at("2026-05-04 17:00") == {"send_outbox"}
+    hotline = "escalate_support_requests"  # every quarter of an hour (working time is its own)
+    assert due_at("2026-05-04 09:00") == {"escalate_overdue", "remind_due_soon", "send_outbox", hotline}
+    assert due_at("2026-05-04 10:00") == {"remind_evaluations", "send_outbox", hotline}
+    assert due_at("2026-05-04 10:30") == {"remind_overdue_returns", "send_outbox", hotline}
+    assert due_at("2026-05-04 03:00") == {"delete_stale_invitations", "send_outbox", hotline}
+    # 09:00 UTC is 17:00 in Shanghai: only the outbox and the hotline's quarter-hour check.
+    assert due_at("2026-05-04 17:00") == {"send_outbox", hotline}
     assert due_at("2026-05-04 09:01") == {"send_outbox"}
-    assert due_at("2026-05-04 01:00") == {"send_outbox"}
+    assert due_at("2026-05-04 09:15") == {"send_outbox", hotline}
+    assert due_at("2026-05-04 01:00") == {"send_outbox", hotline}
 
 
 def test_the_consumer_knows_every_task():
     jobs.load_tasks()
     names = {name.rsplit(".", 1)[-1] for name in jobs.huey._registry._registry}
     assert {"escalate_overdue", "remind_due_soon", "send_outbox", "remind_evaluations",
-            "delete_stale_invitations"} <= names
+            "delete_stale_invitations", "escalate_support_requests", "remind_overdue_returns"} <= names
 
 
 # --- overdue escalation --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ PUBLIC = {
     "accounts.register",   # accept an invitation (/join/<token>)
     "accounts.forgot_password",  # ask for a reset link
     "accounts.reset_password",   # use it (/reset/<token>)
+    "accounts.privacy_notice",   # the privacy notice, linked from the registration form
     "i18n.set_language",   # the language switch in every page's header, signed in or not
     "health",              # the load balancer's check
     "static",

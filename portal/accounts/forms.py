@@ -3,11 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -19,6 +22,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import domain
 from portal.accounts import services
@@ -111,12 +115,17 @@ class RegistrationForm(MemberDetailsForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = _password(_l("Password"))
     confirm = _confirm("password")
+    # Required while a privacy notice is published (the view removes it when none is).
+    accept_privacy = BooleanField(
+        _l("I have read the privacy notice and agree to it"),
+        validators=[DataRequired(message=_l("You can join only if you agree to the privacy notice."))])
     # No check that the email is free: the form must not tell which emails have accounts
     # (see services.register_member).
 
 
 # Field order on the registration page.
-REGISTRATION_ORDER = ("name", "email", "password", "confirm", "district", "phone", "organization")
+REGISTRATION_ORDER = ("name", "email", "password", "confirm", "district", "phone", "organization",
+                      "accept_privacy")
 
 
 class StaffProfileForm(FlaskForm):
@@ -158,3 +167,114 @@ class MemberFilterForm(FlaskForm):
                            validators=[Optional()])
     status = SelectField(_l("Status"), choices=domain.choices(domain.MEMBER_STATUSES, blank=_l("All")),
                          validators=[Optional()])
+
+
+# --- member profile, privacy notice, data rights (portal.accounts.profiles / consent / rights) ----
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as check boxes (the forms macro renders it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _optional_select(label, vocabulary):
+    return SelectField(label, choices=domain.choices(vocabulary, blank=_l("Not given")),
+                       validators=[Optional()])
+
+
+def _optional_number(label, low, high):
+    return IntegerField(label, validators=[Optional(), NumberRange(
+        min=low, max=high, message=_l("Enter a number from %(low)s to %(high)s.", low=low, high=high))])
+
+
+def _strip_text(value):
+    return clean_text(value).strip() if isinstance(value, str) else value
+
+
+IPTV_CHOICES = domain.choices({"yes": _l("Yes"), "no": _l("No")}, blank=_l("Not given"))
+
+
+class MemberProfileForm(FlaskForm):
+    """Every profile attribute; the view removes those not of the member's segment
+    (`for_segment`). Every answer is optional: a member tells what they wish to."""
+
+    plan_type = _optional_select(_l("Plan type"), domain.PLAN_TYPES)
+    handset_brand = StringField(_l("Handset brand"), filters=[_strip_text],
+                                validators=[Optional(), Length(max=40)],
+                                description=_l("For example Huawei, Apple, Xiaomi."))
+    handset_model = StringField(_l("Handset model"), filters=[_strip_text],
+                                validators=[Optional(), Length(max=80)])
+    handset_os = _optional_select(_l("Handset operating system"), domain.HANDSET_OS)
+    network_generation = _optional_select(_l("Network generation"), domain.NETWORK_GENERATIONS)
+    broadband_package = _optional_select(_l("Broadband package"), domain.BROADBAND_PACKAGES)
+    broadband_speed_mbps = _optional_number(_l("Broadband speed (Mbps)"), 1, 10000)
+    iptv = SelectField(_l("IPTV"), choices=IPTV_CHOICES, validators=[Optional()])
+    household_size = _optional_number(_l("People in the household"), 1, 20)
+    industry = _optional_select(_l("Industry"), domain.INDUSTRIES)
+    company_size = _optional_select(_l("Company size"), domain.COMPANY_SIZES)
+    services_used = MultiCheckboxField(_l("Services used"),
+                                       choices=domain.choices(domain.ENTERPRISE_SERVICES),
+                                       validators=[Optional()])
+    years_with_operator = _optional_number(_l("Years with us"), 0, 60)
+
+    @classmethod
+    def for_segment(cls, fields: tuple[str, ...], **kwargs) -> "MemberProfileForm":
+        form = cls(**kwargs)
+        for name in list(form._fields):
+            if name != "csrf_token" and name not in fields:
+                del form[name]
+        return form
+
+    def values(self) -> dict:
+        """The answers as the profile stores them."""
+        values = {name: f.data for name, f in self._fields.items() if name != "csrf_token"}
+        if "iptv" in values:
+            values["iptv"] = {"yes": True, "no": False}.get(values["iptv"])
+        for name, value in values.items():
+            if value == "":
+                values[name] = None
+        return values
+
+    def load(self, profile) -> None:
+        """Fill the form from a saved profile (GET)."""
+        if profile is None:
+            return
+        for name, f in self._fields.items():
+            if name == "csrf_token":
+                continue
+            value = getattr(profile, name)
+            if name == "iptv":
+                value = "" if value is None else ("yes" if value else "no")
+            f.data = value
+
+
+class PrivacyAcceptForm(FlaskForm):
+    notice_id = HiddenField()
+    accept = BooleanField(_l("I have read the privacy notice and agree to it"),
+                          validators=[DataRequired(message=_l("Tick the box to agree, or sign out."))])
+
+
+class PrivacyNoticeForm(FlaskForm):
+    version = StringField(_l("Version"), filters=[_strip_text],
+                          validators=[DataRequired(), Length(max=20)],
+                          description=_l("A name members will see, e.g. 2026-2."))
+    text_zh = TextAreaField(_l("Text in Chinese"), validators=[DataRequired(), Length(max=50000)],
+                            description=_l("Markdown: **bold**, *italic*, lists, links."))
+    text_en = TextAreaField(_l("Text in English"), validators=[DataRequired(), Length(max=50000)],
+                            description=_l("Markdown: **bold**, *italic*, lists, links."))
+
+
+DELETE_CONFIRMATION = "DELETE"
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)])
+    confirmation = StringField(
+        _l("Type DELETE to confirm"), filters=[_strip_text], validators=[DataRequired()],
+        description=_l("This cannot be undone. Your name, contact details and profile are erased; "
+                       "what you submitted stays without your name."))
+
+    def validate_confirmation(self, field):
+        if (field.data or "").upper() != DELETE_CONFIRMATION:
+            raise ValidationError(_l("Type the word DELETE (in capital letters) to confirm."))

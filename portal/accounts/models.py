@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,7 +23,9 @@ class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ({})".format(",".join(f"'{r}'" for r in ROLES)), name="role"),
-        CheckConstraint("status IN ('active','paused')", name="status"),
+        # 'deleted': the member erased their account (portal.accounts.rights); the row stays,
+        # emptied of personal data, so their anonymised submissions keep their author.
+        CheckConstraint("status IN ('active','paused','deleted')", name="status"),
         Index("ix_users_role_created", "role", "created_at"),
     )
 
@@ -37,6 +40,10 @@ class User(UserMixin, Base):
     district: Mapped[str | None] = mapped_column(String(16), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     organization: Mapped[str | None] = mapped_column(String(200))
+    # The unit (a department or a district branch, portal.improvements.models.Department) a
+    # staff user belongs to; None for members and staff outside the units.
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL", use_alter=True), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's and remember cookie's user id (`get_id`): raising it ends them
@@ -60,6 +67,19 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users at login
         return self.status == "active"
+
+    @property
+    def is_deleted(self) -> bool:
+        """The member erased their account (portal.accounts.rights): no personal data is left."""
+        return self.status == "deleted"
+
+    @property
+    def display_name(self):
+        """The name pages show: "Deleted member" for an erased account (its stored name is only
+        a placeholder)."""
+        if self.is_deleted:
+            return _l("Deleted member")
+        return self.name
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -7,27 +7,45 @@ with what the person typed kept. Where a page goes afterwards (`next`) is checke
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import bp, services
+from portal import permissions
+from portal.accounts import bp, consent, profiles, rights, services
 from portal.accounts.forms import (
     REGISTRATION_ORDER,
+    DeleteAccountForm,
     ForgotPasswordForm,
     InvitationForm,
     LoginForm,
     MemberDetailsForm,
     MemberFilterForm,
+    MemberProfileForm,
     PasswordChangeForm,
+    PrivacyAcceptForm,
+    PrivacyNoticeForm,
     RegistrationForm,
     ResetPasswordForm,
     StaffProfileForm,
 )
 from portal.db import utcnow
-from portal.errors import show_refusal
+from portal.errors import Refused, show_refusal
 from portal.pagination import chosen_filters, paginate
 from portal.permissions import requires, requires_login
+from portal.text import clean_text
 from portal.urls import safe_next
 
 
@@ -68,6 +86,9 @@ def login():
                 form.password.errors = [*form.password.errors, str(exc)]
             else:
                 login_user(user, remember=bool(form.remember.data))
+                consent.signed_in(user)
+                if permissions.is_member(user):
+                    _remember_profile(user, profiles.profile_of(user))
                 services.settle_language(user, session.get("lang"))
                 if user.locale:
                     session["lang"] = user.locale
@@ -164,6 +185,9 @@ def register(token: str):
     form = RegistrationForm()
     form.segment = invitation.segment
     form.organization.flags.required = services.organization_required(invitation.segment)
+    notice = consent.current_notice()
+    if notice is None:
+        del form.accept_privacy  # nothing published: nothing to agree to
     if request.method == "GET" and invitation.email:
         form.email.data = invitation.email
     status = 200
@@ -176,7 +200,7 @@ def register(token: str):
                 organization=form.organization.data,
             )
             try:
-                services.register_member(invitation, data)
+                created = services.register_member(invitation, data)
             except services.InvitationError as exc:
                 return render_template("accounts/invitation_invalid.html", message=str(exc)), exc.status
             except services.AccountError as exc:
@@ -185,13 +209,18 @@ def register(token: str):
                 # The same answer whether an account was created or the email already had one
                 # (then nothing was created and the invitation is kept): see
                 # services.register_member. Hence no automatic sign-in either.
+                if created is not None and notice is not None:
+                    consent.record_consent(created, notice, signed_in=False)
                 flash(_("Thank you. Please sign in with your email and password. If this email already "
                         "had an account, nothing was changed: sign in with that account's password, or "
                         "ask the service office for help."), "success")
-                return redirect(url_for("accounts.login"))
+                # After signing in, the new member is asked about their profile (they may skip).
+                return redirect(url_for("accounts.login",
+                                        next=url_for("accounts.member_profile", welcome=1)))
         flash(_("Your account was not created. Please correct the marked fields."), "error")
     return render_template("accounts/register.html", form=form, invitation=invitation,
-                           order=REGISTRATION_ORDER), status
+                           order=[name for name in REGISTRATION_ORDER if name in form],
+                           notice=notice), status
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -304,3 +333,156 @@ def pause_member(member_id: int):
 @requires("members.manage")
 def resume_member(member_id: int):
     return _set_member_status(member_id, "active", lambda name: _("%(name)s is active again.", name=name))
+
+
+# --- member profile (portal.accounts.profiles) ---------------------------------------------------
+
+@bp.route("/profile/details", methods=["GET", "POST"])
+@requires("panel.take_part")
+def member_profile():
+    """The member's profile: only their segment's attributes. `welcome` (after registering)
+    offers to skip it."""
+    member = current_user._get_current_object()
+    saved = profiles.profile_of(member)
+    form = MemberProfileForm.for_segment(profiles.fields_for(member.segment))
+    if request.method == "GET":
+        form.load(saved)
+    welcome = request.args.get("welcome") == "1"
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                saved = profiles.save_profile(member, form.values())
+            except Refused as exc:
+                show_refusal(form, exc)
+            else:
+                _remember_profile(member, saved)
+                flash(_("Thank you: your profile was saved."), "success")
+                return redirect(url_for("home.index") if welcome else url_for("accounts.profile"))
+        flash(_("Your profile was not saved. Please correct the marked fields."), "error")
+    return render_template("accounts/member_profile.html", form=form, saved=saved, welcome=welcome,
+                           review_due=profiles.needs_review(saved)), status
+
+
+_PROFILE_SAVED = "profile_completed"
+
+
+def _remember_profile(user, profile) -> None:
+    """The session keeps when the member last saved their profile (only they change it), so the
+    home page's prompt costs no query."""
+    done = profile.completed_at.isoformat() if profile is not None and profile.completed_at else ""
+    session[_PROFILE_SAVED] = [user.id, done]
+
+
+@bp.app_template_global()
+def profile_needs_review(user) -> bool:
+    """For the member home's prompt: never completed, or more than a year old."""
+    kept = session.get(_PROFILE_SAVED)
+    if not (isinstance(kept, list) and len(kept) == 2 and kept[0] == user.id):
+        _remember_profile(user, profiles.profile_of(user))
+        kept = session[_PROFILE_SAVED]
+    return profiles.needs_review_since(datetime.fromisoformat(kept[1]) if kept[1] else None)
+
+
+# --- staff: a member's record ------------------------------------------------------------------
+
+@bp.get("/staff/members/<int:member_id>")
+@requires("members.view")
+def member_record(member_id: int):
+    member = services.get_member(current_user, member_id) or abort(404)
+    saved = profiles.profile_of(member)
+    return render_template("accounts/member_record.html", member=member, saved=saved,
+                           shown=profiles.shown_values(saved, member.segment))
+
+
+# --- privacy notice and consent (portal.accounts.consent) ----------------------------------------
+
+@bp.get("/privacy")
+def privacy_notice():
+    """The current notice, for anyone (the registration form links it)."""
+    return render_template("accounts/privacy_notice.html", notice=consent.current_notice(),
+                           locale=str(get_locale()))
+
+
+@bp.route("/privacy/accept", methods=["GET", "POST"])
+@requires_login
+def privacy_accept():
+    notice = consent.current_notice()
+    next_url = safe_next(request.values.get("next"), url_for("home.index"))
+    if notice is None:
+        return redirect(next_url)
+    form = PrivacyAcceptForm()
+    if request.method == "GET":
+        form.notice_id.data = notice.id
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                consent.accept_current(current_user._get_current_object(), int(form.notice_id.data or 0))
+            except Refused as exc:
+                flash(str(exc), "error")
+                return redirect(url_for("accounts.privacy_accept", next=next_url))
+            flash(_("Thank you: you agreed to the privacy notice."), "success")
+            return redirect(next_url)
+    return render_template("accounts/privacy_accept.html", form=form, notice=notice,
+                           next_url=next_url, locale=str(get_locale())), status
+
+
+@bp.route("/admin/privacy", methods=["GET", "POST"])
+@requires("privacy.manage")
+def privacy_admin():
+    form = PrivacyNoticeForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                published = consent.publish(current_user._get_current_object(), form.version.data,
+                                            clean_text(form.text_zh.data), clean_text(form.text_en.data))
+            except Refused as exc:
+                show_refusal(form, exc)
+            else:
+                flash(_("Version %(version)s is published: members are asked to agree to it.",
+                        version=published.version), "success")
+                return redirect(url_for("accounts.privacy_admin"))
+        flash(_("Nothing was published. Please correct the marked fields."), "error")
+    return render_template("accounts/privacy_admin.html", form=form, notices=consent.notices()), status
+
+
+# --- a member's data: a copy, erasure (portal.accounts.rights) ------------------------------------
+
+@bp.post("/profile/data")
+@requires("panel.take_part")
+def download_data():
+    content = rights.export_zip(current_user._get_current_object())
+    name = f"my-data-{utcnow():%Y%m%d}.zip"
+    return Response(content, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.route("/profile/delete", methods=["GET", "POST"])
+@requires("panel.take_part")
+def delete_account():
+    form = DeleteAccountForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                rights.erase_account(current_user._get_current_object(), form.password.data)
+            except Refused as exc:
+                show_refusal(form, exc)
+            else:
+                # The farewell reads in the language the member was using, which the erased
+                # account no longer holds: the new, empty session keeps it.
+                language = str(get_locale()) if get_locale() else None
+                logout_user()
+                session.clear()
+                if language:
+                    session["lang"] = language
+                flash(_("Your account was deleted. Thank you for taking part in the panel."), "success")
+                return redirect(url_for("accounts.login"))
+        flash(_("Your account was not deleted. Please correct the marked fields."), "error")
+    return render_template("accounts/delete_account.html", form=form), status

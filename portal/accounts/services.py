@@ -608,20 +608,22 @@ def set_member_status(member: User, status: str, actor: User | None = None) -> N
 
 
 def create_staff_user(email: str, name: str, role: str, password: str,
-                      actor: User | None = None) -> User:
-    """A new staff account; recorded in the audit log as done by `actor` (None: the command line)."""
+                      actor: User | None = None, unit_id: int | None = None) -> User:
+    """A new staff account; recorded in the audit log as done by `actor` (None: the command line).
+    `unit_id`: the unit they belong to, already checked against the role (portal.admin.services)."""
     taken = _("An account with this email already exists.")
     check_new_password(password, email, name)
     if email_taken(email):
         raise EmailTaken(taken)
     try:
         with unit_of_work():
-            user = User(email=normalize_email(email), name=name.strip(), role=role)
+            user = User(email=normalize_email(email), name=name.strip(), role=role, unit_id=unit_id)
             user.set_password(password)
             db.add(user)
             db.flush()
             record(actor, "create", "user", user.id, None,
-                   {"name": user.name, "email": user.email, "role": role, "status": user.status})
+                   {"name": user.name, "email": user.email, "role": role, "status": user.status,
+                    **({"unit_id": unit_id} if unit_id else {})})
     except IntegrityError:
         raise EmailTaken(taken) from None
     return user

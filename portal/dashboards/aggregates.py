@@ -1,8 +1,8 @@
-"""Recounting the dashboard's day aggregates from their source rows.
+"""Recounting the maintained aggregates (the dashboard's days, the inbox's facets) from their source rows.
 
-The triggers of migration 0013 keep `dash_submission_days` and `dash_gap_report_days` in step
+The triggers of migrations 0013 and 0016 keep the day tables and the inbox facets in step
 with every write, so this is not needed in normal running. It is the repair and the proof:
-`flask --app portal rebuild-aggregates` recounts both tables from scratch (after a restore of
+`flask --app portal rebuild-aggregates` recounts them all from scratch (after a restore of
 rows copied by hand, say, or to check that nothing drifted), and the tests compare the
 maintained rows with `recount()` after a mix of writes.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, text
 from portal.dashboards.models import GapReportDay, SubmissionDay
 from portal.db import db, shanghai_date, unit_of_work
 from portal.gaps.models import ServiceGapReport
-from portal.triage.models import Submission
+from portal.triage.models import FACET_KEYS, InboxAssigneeFacet, InboxFacet, Submission
 
 
 def _submission_counts():
@@ -31,10 +31,29 @@ def _gap_report_counts():
             .group_by(day, ServiceGapReport.district, ServiceGapReport.commitment))
 
 
-# Each aggregate: its model, its key columns, and the query that counts it from scratch.
+def _facet_value(key: str):
+    """A facet key as stored: a missing value counts under '' (text) or 0 (numbers)."""
+    column = getattr(Submission, key)
+    missing = "" if key in ("kind", "status", "segment", "district", "channel", "commitment") else 0
+    return func.coalesce(column, missing).label(key)
+
+
+def _facet_counts(keys):
+    def counts():
+        values = [_facet_value(k) for k in keys]
+        return select(*values, func.count().label("n")).group_by(*values)
+    return counts
+
+
+_ASSIGNEE_KEYS = ("assignee_id", *FACET_KEYS)
+
+# Each aggregate: its model, its key columns, its count column and the query that counts it
+# from scratch.
 AGGREGATES = (
-    (SubmissionDay, ("day", "kind"), _submission_counts),
-    (GapReportDay, ("day", "district", "commitment"), _gap_report_counts),
+    (SubmissionDay, ("day", "kind"), "count", _submission_counts),
+    (GapReportDay, ("day", "district", "commitment"), "count", _gap_report_counts),
+    (InboxFacet, FACET_KEYS, "n", _facet_counts(FACET_KEYS)),
+    (InboxAssigneeFacet, _ASSIGNEE_KEYS, "n", _facet_counts(_ASSIGNEE_KEYS)),
 )
 
 
@@ -44,14 +63,14 @@ def _rows(stmt) -> dict[tuple, int]:
 
 def recount() -> dict[str, dict[tuple, int]]:
     """What each aggregate table would hold, counted from the source rows: {table: {key: n}}."""
-    return {model.__tablename__: _rows(counts()) for model, _keys, counts in AGGREGATES}
+    return {model.__tablename__: _rows(counts()) for model, _keys, _n, counts in AGGREGATES}
 
 
 def maintained() -> dict[str, dict[tuple, int]]:
     """What each aggregate table holds now: {table: {key: n}}."""
     return {
-        model.__tablename__: _rows(select(*(getattr(model, k) for k in keys), model.count))
-        for model, keys, _counts in AGGREGATES
+        model.__tablename__: _rows(select(*(getattr(model, k) for k in keys), getattr(model, n)))
+        for model, keys, n, _counts in AGGREGATES
     }
 
 
@@ -71,10 +90,10 @@ def rebuild() -> Rebuilt:
             db.execute(text("LOCK TABLE submissions, service_gap_reports IN SHARE MODE"))
         before = maintained()
         rows, differed = {}, 0
-        for model, keys, counts in AGGREGATES:
+        for model, keys, n, counts in AGGREGATES:
             db.execute(delete(model))
-            db.execute(insert(model).from_select([*keys, "count"], counts()))
-            fresh = _rows(select(*(getattr(model, k) for k in keys), model.count))
+            db.execute(insert(model).from_select([*keys, n], counts()))
+            fresh = _rows(select(*(getattr(model, k) for k in keys), getattr(model, n)))
             old = before[model.__tablename__]
             differed += sum(1 for key in fresh.keys() | old.keys() if fresh.get(key) != old.get(key))
             rows[model.__tablename__] = len(fresh)

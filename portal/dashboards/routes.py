@@ -9,7 +9,10 @@ from portal import domain
 from portal.charts import bar_chart
 from portal.dashboards import bp, services
 from portal.dashboards.forms import WindowForm, window_days
+from portal.improvements import confirmations
 from portal.permissions import requires, requires_login
+from portal.themes import services as themes
+from portal.themes.forms import ThemeFilterForm
 
 
 def _bar_chart(days: list[services.DayCount]):
@@ -37,7 +40,22 @@ def office():
         chart=_bar_chart(overview.per_day), departments=overview.departments, form=form, window=days,
         matrix=overview.matrix, index=overview.index, index_components=overview.index_components,
         districts=domain.DISTRICTS, commitments=domain.COMMITMENTS,
+        fix_rates=confirmations.rates(),
+        **_themes(),
     )
+
+
+def _themes() -> dict:
+    """"What members are saying": its filter and the top themes (one statement)."""
+    form = ThemeFilterForm(formdata=request.args)
+    days = themes.period_days(request.args.get("themes_period"))
+    form.themes_period.data = str(days)
+    commitment = request.args.get("themes_commitment")
+    commitment = commitment if commitment in domain.COMMITMENTS else None
+    form.themes_commitment.data = commitment or ""
+    return dict(theme_form=form, themes=themes.top_themes(days, commitment),
+                themes_first=themes.period_start(days),
+                themes_commitment=commitment)
 
 
 @bp.get("/changes")

@@ -10,7 +10,13 @@ from flask import abort, jsonify, redirect, render_template, request, send_file,
 from flask_login import current_user
 
 from portal.exports import bp, jobs, services
-from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, content_disposition, csv_response
+from portal.exports.writers import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    content_disposition,
+    csv_response,
+    xlsx_response,
+)
 from portal.permissions import requires
 
 
@@ -45,6 +51,23 @@ def submissions(fmt: str):
 def items(fmt: str):
     """The improvement items with the filters of the query string."""
     return _export("improvements", fmt)
+
+
+@bp.get("/staff/exports/trials/<int:trial_id>/logistics.<fmt>")
+@requires("logistics.manage")
+def logistics(trial_id: int, fmt: str):
+    """A trial's terminal and SIM logistics with the filters of the query string (the trial in
+    the viewer's scope, else 404); streamed, since a trial's list is as long as its capacity."""
+    from portal.trials.services import get_trial
+
+    _check_format(fmt)
+    trial = get_trial(current_user, trial_id)
+    if trial is None:
+        abort(404)
+    export = services.logistics_export(current_user, trial, request.args, fmt)
+    if fmt == "csv":
+        return csv_response(export.filename, export.columns, export.rows)
+    return xlsx_response(export.filename, export.columns, export.rows, title=export.title)
 
 
 def _own_job(job_id: int):

@@ -29,6 +29,7 @@ from portal.audit.services import record
 from portal.db import db, unit_of_work, utcnow
 from portal.exports.writers import Column
 from portal.i18n import labels
+from portal.improvements import confirmations
 from portal.improvements.models import ImprovementItem
 from portal.improvements.services import ItemFilters, is_overdue, item_query, linked_count
 from portal.triage.models import Submission, submission_items
@@ -111,6 +112,12 @@ def item_columns(today: date) -> list[Column]:
         Column(_l("Created"), lambda r: r[0].created_at, 18),
         Column(_l("Closed at"), lambda r: r[0].closed_at, 18),
         Column(_l("Resolution note"), lambda r: r[0].resolution_note, 60),
+        # The members' answers to "Is it fixed for you?" (item_rows adds them to each row).
+        Column(_l("Fix answers"), lambda r: r[2] or 0, 10),
+        Column(_l("Fixed: yes"), lambda r: r[3] or 0, 10),
+        Column(_l("Fixed: not yet"), lambda r: r[4] or 0, 10),
+        Column(_l("Average handling rating"),
+               lambda r: round(float(r[5]), 2) if r[5] is not None else None, 12),
     ]
 
 
@@ -150,8 +157,11 @@ def submission_rows(stmt: Select) -> Iterator[tuple]:
 
 
 def item_rows(stmt: Select) -> Iterator[Any]:
-    """(item, linked submission count) rows of `stmt`, fetched 500 at a time with the department."""
-    stmt = stmt.options(joinedload(ImprovementItem.department)).execution_options(yield_per=BATCH)
+    """(item, linked submission count, fix answers, yes, not yet, average rating) rows of `stmt`,
+    fetched 500 at a time with the department; the answers' counts are correlated seeks of
+    ix_fix_confirmations_item (improvements.confirmations.item_counts)."""
+    stmt = (stmt.add_columns(*confirmations.item_counts())
+            .options(joinedload(ImprovementItem.department)).execution_options(yield_per=BATCH))
     yield from db.execute(stmt)
 
 
@@ -201,3 +211,73 @@ def item_export(viewer, args: Mapping[str, str], fmt: str) -> Export:
     record_export(viewer, "improvements", fmt, filters, count(stmt))
     return Export(_filename("improvements", fmt), _("Improvement items"), item_columns(today),
                   item_rows(stmt))
+
+
+# --- a trial's terminal and SIM logistics --------------------------------------------------------
+# A trial's own list (its accepted members, at most its capacity): streamed in the request as CSV
+# or XLSX, like a trial's responses, rather than made an export job.
+
+def logistics_columns(viewer, trial, today: date) -> list[Column]:
+    """The logistics list's columns; a member's phone and address only where
+    `permissions.may_see_contact` allows (empty otherwise), as on the page."""
+    from portal.permissions import may_see_contact
+    from portal.trials.logistics_models import RETURN_CONDITIONS, SHIPMENT_KINDS, SHIPMENT_STATES, state_of
+
+    districts, kinds = _labels(domain.DISTRICTS), _labels(SHIPMENT_KINDS)
+    states, conditions, yes = _labels(SHIPMENT_STATES), _labels(RETURN_CONDITIONS), _yes()
+
+    def contact(field: str):
+        def value(r) -> str:
+            enrollment, member, shipment = r
+            accepted = enrollment.status == "accepted" or shipment is not None
+            if not may_see_contact(viewer, member, trial, field=field, accepted=accepted, today=today):
+                return ""
+            return (member.phone or "") if field == "phone" else (shipment.address if shipment else "")
+        return value
+
+    def attr(name: str):
+        return lambda r: getattr(r[2], name) if r[2] is not None else None
+
+    return [
+        Column(_l("Enrollment"), lambda r: r[0].id, 10),
+        Column(_l("Member"), lambda r: r[1].name, 16),
+        Column(_l("District"), lambda r: districts(r[1].district), 12),
+        Column(_l("Phone"), contact("phone"), 16),
+        Column(_l("Shipping address"), contact("address"), 40),
+        Column(_l("What is sent"), lambda r: kinds(r[2].kind) if r[2] is not None else "", 16),
+        Column(_l("Terminal model"), lambda r: attr("terminal_model")(r) or "", 18),
+        Column(_l("Serial number"), lambda r: attr("serial_number")(r) or "", 18),
+        Column(_l("IMEI"), lambda r: attr("imei")(r) or "", 18),
+        Column(_l("SIM card ICCID"), lambda r: attr("iccid")(r) or "", 22),
+        Column(_l("State"), lambda r: states(state_of(attr("dispatched_on")(r), attr("received_on")(r),
+                                                      attr("returned_on")(r))), 12),
+        Column(_l("Dispatched on"), attr("dispatched_on"), 12),
+        Column(_l("Received on"), attr("received_on"), 12),
+        Column(_l("Return due on"), attr("return_due_on"), 12),
+        Column(_l("Overdue"), lambda r: yes(r[2] is not None and r[2].is_overdue(today)), 8),
+        Column(_l("Returned on"), attr("returned_on"), 12),
+        Column(_l("Condition on return"), lambda r: conditions(attr("return_condition")(r)), 16),
+        Column(_l("Notes"), lambda r: attr("notes")(r) or "", 40),
+    ]
+
+
+def logistics_export(viewer, trial, args: Mapping[str, str], fmt: str) -> Export:
+    """The trial's logistics list with the filters of `args` (the page's own query); recorded
+    (the trial, format, filters, rows) before the file is sent."""
+    from portal.trials.logistics import Filters, list_query
+
+    today = domain.shanghai_today()
+    filters = Filters.from_args(args)
+    stmt = list_query(trial, filters, today)
+    with unit_of_work():
+        record(viewer, "export", "export", None, None,
+               {"list": "logistics", "trial_id": trial.id, "format": fmt,
+                "filters": _plain_filters(filters), "rows": count(stmt)})
+    return Export(_filename(f"trial-{trial.id}-logistics", fmt), _("Logistics"),
+                  logistics_columns(viewer, trial, today),
+                  _logistics_rows(stmt))
+
+
+def _logistics_rows(stmt: Select) -> Iterator[Any]:
+    """(Enrollment, User, Shipment or None) rows, BATCH at a time, read while the file is sent."""
+    yield from db.execute(stmt.execution_options(yield_per=BATCH))

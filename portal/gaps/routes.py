@@ -5,7 +5,7 @@ means 404, so report ids cannot be probed.
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -36,6 +36,11 @@ def new():
         form.district.data = current_user.district
         form.occurred_on.data = domain.shanghai_today()
         return _new_page(form)
+    if "check" in request.form:
+        # "Check for similar issues" without script: the form again, as typed, with suggestions
+        # (not validated: nothing is refused, and the form keeps a fresh one-time token).
+        return _new_page(form, photos_dropped=form.photos_were_chosen(), checked=True)
+    joins_item_id = _join_item_id()
     if not form.validate():
         flash(_("Your report was not sent. Please correct the marked fields."), "error")
         return _new_page(form, photos_dropped=form.photos_were_chosen(), status=422)
@@ -46,19 +51,50 @@ def new():
             district=form.district.data, place=form.place.data or "",
             occurred_at=form.occurred_at, severity=form.severity.data,
             title=form.title.data, description=form.description.data,
-            photos=form.checked_photos,
+            photos=form.checked_photos, joins_item_id=joins_item_id,
         )
     except services.ReportRefused as exc:
         show_refusal(form, exc)
         return _new_page(form, photos_dropped=form.photos_were_chosen(), status=422)
-    flash(_("Thank you: your report was sent to the service office."), "success")
+    if joins_item_id:
+        flash(_("Thank you: your report was sent and linked to the improvement item you chose. "
+                "Its progress shows below."), "success")
+    else:
+        flash(_("Thank you: your report was sent to the service office."), "success")
     return redirect(url_for("gaps.member_detail", report_id=report.id))
 
 
-def _new_page(form, photos_dropped=False, status=200):
+def _join_item_id() -> int | None:
+    """The item of "This is my problem too", when that button sent the form."""
+    value = request.form.get("join_item", "")
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+def _new_page(form, photos_dropped=False, status=200, checked=False):
+    suggestions = services.suggestions(form.title.data, form.description.data,
+                                       form.commitment.data) if request.method == "POST" else []
     return render_template(
         "gaps/new.html", form=form, photos_dropped=photos_dropped, max_photos=MAX_PHOTOS,
+        suggestions=suggestions, checked=checked,
     ), status
+
+
+@bp.get("/reports/similar")
+@requires("panel.take_part")
+def similar():
+    """The live "Already being handled" of the report form (similar.js): open items like the
+    title, description and commitment typed so far. A GET that reads only item titles and
+    statuses, a bounded number of statements (portal.similarity)."""
+    found = services.suggestions(request.args.get("title", "")[:200],
+                                 request.args.get("description", "")[:600],
+                                 request.args.get("commitment"))
+    return jsonify(items=[suggestion_json(s) for s in found])
+
+
+def suggestion_json(suggestion) -> dict:
+    return {"id": suggestion.id, "title": suggestion.title, "status": suggestion.status,
+            "status_label": str(domain.ITEM_STATUSES.get(suggestion.status, suggestion.status)),
+            "score": suggestion.score}
 
 
 @bp.get("/reports/<int:report_id>")

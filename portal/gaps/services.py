@@ -18,12 +18,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from portal import domain, permissions, search, signals
+from portal import domain, permissions, search, signals, similarity
 from portal.accounts.models import User
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Refused
 from portal.gaps.models import GapPhoto, ServiceGapReport
 from portal.gaps.photos import CheckedPhoto
+from portal.improvements.models import ImprovementItem
 from portal.pagination import Page, paginate
 from portal.text import clean_text
 
@@ -68,8 +69,13 @@ def occurred_at_problem(moment: datetime, now: datetime | None = None) -> str | 
 
 def create_report(member: User, *, channel: str, commitment: str, district: str, place: str,
                   occurred_at: datetime, severity: int, title: str, description: str,
-                  photos: list[CheckedPhoto]) -> ServiceGapReport:
-    """Save the report and its photos together, or nothing at all."""
+                  photos: list[CheckedPhoto], joins_item_id: int | None = None) -> ServiceGapReport:
+    """Save the report and its photos together, or nothing at all. `joins_item_id`: the open
+    improvement item the member said "This is my problem too" on; the report arrives linked
+    to it (triage links it, see `signals.submission_received`)."""
+    if joins_item_id is not None and open_item(joins_item_id) is None:
+        raise ReportRefused(_("That improvement item is no longer open: please send your report "
+                              "without it."))
     if channel not in domain.CHANNELS or commitment not in domain.COMMITMENTS \
             or district not in domain.DISTRICTS or severity not in domain.SEVERITIES:
         raise ReportRefused(_("The report has a value that is not allowed."))
@@ -88,8 +94,44 @@ def create_report(member: User, *, channel: str, commitment: str, district: str,
             for p in photos
         ]
         db.add(report)
-        signals.submission_received.send(report)
+        signals.submission_received.send(report, joins_item_id=joins_item_id)
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# "Already being handled": open improvement items like the report being written
+
+
+SUGGESTIONS_MAX = 3
+
+
+@dataclass
+class Suggestion:
+    """What a member sees of an improvement item like theirs: its title and status, never
+    another member's report."""
+
+    id: int
+    title: str
+    status: str
+    score: int
+
+
+def open_item(item_id: int) -> ImprovementItem | None:
+    item = db.get(ImprovementItem, item_id)
+    return item if item is not None and item.status not in domain.ITEM_CLOSED_STATUSES else None
+
+
+def suggestions(title: str | None, description: str | None, commitment: str | None) -> list[Suggestion]:
+    """Open improvement items most like the report being written, once its title and
+    commitment are given (else none)."""
+    if not (title or "").strip() or commitment not in domain.COMMITMENTS:
+        return []
+    query = similarity.Query.of(clean_text(title), clean_text(description or ""), commitment)
+    found = similarity.similar_rows(
+        ImprovementItem, query, limit=SUGGESTIONS_MAX,
+        where=[ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES)],
+    )
+    return [Suggestion(item.id, item.title, item.status, score) for item, score in found]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from portal import permissions
 from portal.home import bp, services
+from portal.improvements import confirmations
 
 
 @bp.get("/")
@@ -12,10 +13,16 @@ def index():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     if permissions.is_member():
+        home = services.member_home(current_user)
         return render_template(
-            "home/index.html", home=services.member_home(current_user),
+            "home/index.html", home=home,
             can_evaluate=services.can_evaluate, consultation_open=services.consultation_open,
+            # Read only when some wait: the home's counts say how many.
+            fix_questions=confirmations.pending_for(current_user) if home.fix_questions else [],
         )
     if permissions.is_staff():
         return render_template("home/staff.html", overview=services.staff_overview(current_user))
+    if permissions.can("supervision.view"):
+        # District-branch staff work on the internal supervision hotline alone: it is their home.
+        return redirect(url_for("supervision.request_list"))
     abort(403)

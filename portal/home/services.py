@@ -16,7 +16,9 @@ from portal import domain, permissions
 from portal.accounts.models import User
 from portal.db import db
 from portal.gaps.models import ServiceGapReport
+from portal.improvements.confirmations import pending_count
 from portal.opinions.models import Consultation, Opinion
+from portal.panel.points import points_total
 from portal.trials.models import Enrollment, Evaluation, Trial
 
 # How many of each the member home shows; the rest is on each area's own list.
@@ -43,6 +45,8 @@ class MemberHome:
     opinions: Section
     # Trial ids the member has an evaluation for (among the trials shown).
     evaluated_trial_ids: set[int] = field(default_factory=set)
+    points: int = 0  # the member's points in all (portal.panel)
+    fix_questions: int = 0  # questions "Is it fixed for you?" waiting for an answer
 
 
 def _count(model, owner_column, member_id: int):
@@ -56,6 +60,8 @@ def member_home(member: User, latest: int = LATEST) -> MemberHome:
         _count(Evaluation, Evaluation.member_id, member.id),
         _count(ServiceGapReport, ServiceGapReport.member_id, member.id),
         _count(Opinion, Opinion.member_id, member.id),
+        points_total(member.id),  # the points box (portal.panel)
+        pending_count(member.id),  # "Is it fixed for you?" questions waiting (improvements)
     )).one()
     # Trials load their segments eagerly by default; the home never shows them.
     trial_only = joinedload(Enrollment.trial).options(lazyload(Trial.segments))
@@ -92,6 +98,8 @@ def member_home(member: User, latest: int = LATEST) -> MemberHome:
         reports=Section(reports, counts[2]),
         opinions=Section(opinions, counts[3]),
         evaluated_trial_ids=evaluated,
+        points=counts[4] or 0,
+        fix_questions=counts[5] or 0,
     )
 
 

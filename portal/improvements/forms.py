@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal import domain
 from portal.fields import SelectField
-from portal.improvements import services
+from portal.improvements import confirmations, services
 from portal.text import clean_text
 from portal.versioning import VersionedForm
 
@@ -71,9 +72,24 @@ class ItemForm(FlaskForm):
         render_kw={"rows": 5, "maxlength": TEXT_MAX},
     )
 
+    # Verifying while members say "not yet" (improvements.confirmations): only on purpose.
+    override_confirmations = BooleanField(
+        _l("Verify although members say it is not fixed"),
+        description=_l("Only when the members' “not yet” answers have been looked into."),
+    )
+    override_reason = TextAreaField(
+        _l("Reason for verifying anyway"), filters=[_strip],
+        validators=[Optional(), Length(max=TEXT_MAX, message=TOO_LONG)],
+        description=_l("Required to verify the item while members say it is not fixed."),
+        render_kw={"rows": 3, "maxlength": TEXT_MAX},
+    )
+
     def setup(self, current_status: str | None) -> ItemForm:
         """Fill the choices: departments, and the statuses the item may move to."""
         self.department_id.choices = department_choices(_l("No department"))
+        if current_status != "done":  # only a done item is verified
+            del self.override_confirmations
+            del self.override_reason
         if current_status is None:  # a new item starts as proposed
             del self.status
             del self.rejection_reason
@@ -93,7 +109,40 @@ class ItemForm(FlaskForm):
         if "status" in self:
             out["status"] = self.status.data
             out["rejection_reason"] = self.rejection_reason.data or ""
+        if "override_confirmations" in self:
+            out["override_confirmations"] = bool(self.override_confirmations.data)
+            out["override_reason"] = self.override_reason.data or ""
         return out
+
+
+class ReopenForm(FlaskForm):
+    """Reopen a done item (members say it is not fixed), at the version shown."""
+
+    version = HiddenField()
+
+
+class ConfirmFixForm(FlaskForm):
+    """A member's answer to "Is it fixed for you?"."""
+
+    fixed = RadioField(
+        _l("Is it fixed for you?"),
+        choices=[SelectChoice("yes", _l("Yes, it is fixed")), SelectChoice("not_yet", _l("Not yet"))],
+        validators=[InputRequired(_l("Please say whether it is fixed for you."))],
+        validate_choice=False,  # another value: the service's own message (confirmations._checked)
+    )
+    rating = RadioField(
+        _l("How well was it handled?"),
+        choices=[SelectChoice(str(n), label) for n, label in (
+            (1, _l("1 - Very poorly")), (2, _l("2 - Poorly")), (3, _l("3 - Acceptably")),
+            (4, _l("4 - Well")), (5, _l("5 - Very well")))],
+        validators=[InputRequired(_l("Please rate how it was handled, from 1 to 5."))],
+        validate_choice=False,
+    )
+    comment = TextAreaField(
+        _l("Comment (optional)"), filters=[_strip],
+        validators=[Optional(), Length(max=confirmations.COMMENT_MAX, message=TOO_LONG)],
+        render_kw={"rows": 4, "maxlength": confirmations.COMMENT_MAX},
+    )
 
 
 class ItemFilterForm(FlaskForm):

@@ -48,7 +48,8 @@ def _link_entry(entry: AuditEntry, item_id: int) -> HistoryEntry | None:
 
 describe(
     "item",
-    actions={"escalate": _l("Overdue notice sent")},
+    actions={"escalate": _l("Overdue notice sent"),
+             "verify_override": _l("Verified although members say it is not fixed")},
     related=Related(condition=_link_entries, present=_link_entry),
     title=Field(_l("Title")),
     description=Field(_l("Description")),
@@ -63,6 +64,17 @@ describe(
     closed_at=Field(_l("Closed at"), format=as_datetime),
     overdue_notified_at=Field(_l("Overdue notice sent"), format=as_datetime),
     submissions=Field(_l("Linked submissions"), format=as_number),
+    open_not_yet=Field(_l("Open “not yet” answers"), format=as_number),
+    reason=Field(_l("Reason")),
+)
+describe(
+    "fix_confirmation",
+    actions={"fix.answer": _l("Answer: is it fixed?")},
+    item=Field(_l("Improvement item"), format=as_number),
+    submission=Field(_l("Submission"), format=as_number),
+    fixed=Field(_l("Fixed for the member"), {True: _l("Yes"), False: _l("Not yet")}),
+    rating=Field(_l("Rating of how it was handled")),
+    comment=Field(_l("Comment")),
 )
 describe(
     "department",

@@ -14,13 +14,23 @@ if TYPE_CHECKING:  # named by string below: importing portal.triage here would l
 
 
 class Department(Base):
-    """A department that owns improvement items; the A contact leads, the B contact backs up
-    and is the one told when an item runs overdue."""
+    """A unit of the operator: a department that owns improvement items (the A contact leads,
+    the B contact backs up and is the one told when an item runs overdue), or a district branch
+    (kind 'district_branch', with its district) whose staff file support requests on the
+    internal supervision hotline (portal.supervision). Staff belong to one unit (users.unit_id).
+    """
 
     __tablename__ = "departments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('department','district_branch')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="department",
+                                      server_default="department")
+    # The district code (portal.domain.DISTRICTS) of a district branch; None for a department.
+    district: Mapped[str | None] = mapped_column(String(16))
     a_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     b_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -31,6 +41,14 @@ class Department(Base):
     b_contact: Mapped[User | None] = relationship(foreign_keys=[b_contact_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_district_branch(self) -> bool:
+        return self.kind == "district_branch"
+
+
+# A department or a district branch: one table, one class (the name the glossary gives units).
+Unit = Department
 
 
 class ImprovementItem(Base):

@@ -13,8 +13,16 @@ from flask_login import current_user
 from portal import domain
 from portal.audit import history
 from portal.errors import Conflict, show_refusal
-from portal.improvements import bp, services
-from portal.improvements.forms import DepartmentForm, ItemFilterForm, ItemForm, department_choices
+from portal.improvements import bp, confirmations, services
+from portal.improvements.forms import (
+    ConfirmFixForm,
+    DepartmentForm,
+    ItemFilterForm,
+    ItemForm,
+    ReopenForm,
+    department_choices,
+)
+from portal.notifications.kinds import submission_target
 from portal.permissions import requires
 from portal.triage import services as triage
 
@@ -75,10 +83,67 @@ def item_new():
 @requires("items.view")
 def item_detail(item_id: int):
     found = _item(item_id)
+    reopen_form = ReopenForm(formdata=None)
+    reopen_form.version.data = str(found.version)
     return render_template(
         "improvements/item_detail.html", item=found, overdue=services.is_overdue(found),
-        history=history("item", found.id, limit=None),
+        history=history("item", found.id, limit=None), answers=confirmations.for_item(found),
+        reopen_form=reopen_form,
     )
+
+
+@bp.post("/staff/improvements/<int:item_id>/reopen")
+@requires("items.edit")
+def item_reopen(item_id: int):
+    found = _item(item_id)
+    form = ReopenForm()
+    if not form.validate():
+        abort(400)
+    try:
+        services.reopen_item(current_user, found, _number(form.version.data))
+    except Conflict:
+        flash(str(Conflict()), "error")
+    except services.ItemRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The item was reopened: it is in progress again."), "success")
+    return redirect(url_for("improvements.item_detail", item_id=item_id))
+
+
+# --- members: "Is it fixed for you?" ---------------------------------------------------------
+
+
+@bp.route("/improvements/<int:item_id>/confirm/<int:submission_id>", methods=["GET", "POST"])
+@requires("panel.take_part")
+def confirm_fix(item_id: int, submission_id: int):
+    question = confirmations.question_for(current_user, item_id, submission_id)
+    if question is None:
+        abort(404)
+    if request.method == "GET":
+        form = ConfirmFixForm(formdata=None)
+        if question.answer is not None:
+            form.fixed.data = "yes" if question.answer.fixed else "not_yet"
+            form.rating.data = str(question.answer.rating)
+            form.comment.data = question.answer.comment
+        return _confirm_page(form, question)
+    form = ConfirmFixForm()
+    if not form.validate():
+        flash(_("Your answer was not saved. Please correct the marked fields."), "error")
+        return _confirm_page(form, question, 422)
+    try:
+        confirmations.answer(current_user, question, fixed=form.fixed.data, rating=form.rating.data,
+                             comment=form.comment.data)
+    except confirmations.ConfirmationRefused as exc:
+        show_refusal(form, exc, _("Your answer was not saved. Please correct the marked fields."))
+        return _confirm_page(form, question, 422)
+    flash(_("Thank you: your answer was saved."), "success")
+    return redirect(url_for("home.index"))
+
+
+def _confirm_page(form, question, status=200):
+    endpoint, values = submission_target(question.submission)
+    return render_template("improvements/confirm_fix.html", form=form, question=question,
+                           submission_url=url_for(endpoint, **values)), status
 
 
 @bp.route("/staff/improvements/<int:item_id>/edit", methods=["GET", "POST"])
@@ -135,8 +200,12 @@ def supervision():
     services.escalate_overdue(domain.shanghai_today())
     # The most overdue items only (services.OVERDUE_SHOWN), with a link to all of them.
     stats, overdue_items = services.supervision()
+    returns, returns_total = services.overdue_returns()  # overdue terminal / SIM returns
+    fix_rates = {r.key: r for r in confirmations.rates(("department",))["department"]}
     return render_template("improvements/supervision.html", stats=stats, overdue_items=overdue_items,
-                           overdue_total=sum(s.overdue for s in stats))
+                           fix_rates=fix_rates,
+                           overdue_total=sum(s.overdue for s in stats),
+                           overdue_returns=returns, overdue_returns_total=returns_total)
 
 
 # --- departments (admin) ---------------------------------------------------------------------

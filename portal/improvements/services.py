@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -35,6 +35,7 @@ from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Refused
+from portal.improvements import confirmations
 from portal.improvements.models import Department, ImprovementItem, escalation_pending
 from portal.notifications import services as notices
 from portal.pagination import Page, paginate
@@ -351,8 +352,31 @@ def _move(item: ImprovementItem, status: str, reason: str | None) -> None:
         item.closed_at = None
 
 
-def update_item(actor: User, item: ImprovementItem, version: int | None, **fields) -> ImprovementItem:
-    """Save the item's fields and status as seen on a form opened at `version`.
+def _check_verify(item: ImprovementItem, status: str, override: bool, reason: str) -> dict | None:
+    """Verifying needs no open "not yet" answer of the members (confirmations), or an explicit
+    override with a reason: what the override's audit entry records, None when none is needed."""
+    if status != "verified" or item.status == "verified":
+        return None
+    still_open = confirmations.open_not_yet(item)
+    if not still_open:
+        return None
+    if not override:
+        raise ItemRefused(ngettext(
+            "%(num)s member says it is not fixed yet. Reopen the item, or verify it anyway with "
+            "a reason.",
+            "%(num)s members say it is not fixed yet. Reopen the item, or verify it anyway with "
+            "a reason.", still_open), "status")
+    if not reason:
+        raise ItemRefused(_("Please give the reason for verifying the item although members say it "
+                            "is not fixed."), "override_reason")
+    return {"open_not_yet": still_open, "reason": reason}
+
+
+def update_item(actor: User, item: ImprovementItem, version: int | None, *,
+                override_confirmations: bool = False, override_reason: str | None = None,
+                **fields) -> ImprovementItem:
+    """Save the item's fields and status as seen on a form opened at `version`. Verifying while
+    members say "not yet" needs `override_confirmations` and an `override_reason`.
 
     Raises Conflict when the item changed since, ItemRefused for a change not allowed."""
     check_version(item, version)
@@ -362,6 +386,7 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
         # Members see this note on their submissions once the item is done or verified.
         raise ItemRefused(_("Please write the resolution note members will see before closing the item."),
                           "resolution_note")
+    override = _check_verify(item, status, override_confirmations, clean_text(override_reason))
     # The version the item was loaded at guards the UPDATE itself (version_id_col): a save that
     # slips in between the check above and the flush is a Conflict too (the unit of work's).
     with unit_of_work():
@@ -374,6 +399,8 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
         if before == after:
             return item
         audit.record(actor, "update", "item", item.id, before, after)
+        if override is not None:
+            audit.record(actor, "verify_override", "item", item.id, None, override)
         if before.get("department_id") != after.get("department_id"):
             signals.item_department_set.send(item, actor=actor,
                                              old_department_id=before.get("department_id"),
@@ -381,6 +408,17 @@ def update_item(actor: User, item: ImprovementItem, version: int | None, **field
         if status != old_status:
             signals.item_changed.send(item, actor=actor, old_status=old_status, new_status=status)
     return item
+
+
+def reopen_item(actor: User, item: ImprovementItem, version: int | None) -> ImprovementItem:
+    """Back from done to in progress (members said it is not fixed): the same transition,
+    audit entry and signal as the edit form's."""
+    if item.status != "done":
+        raise ItemRefused(_("Only an item that is done can be reopened."), "status")
+    fields = {name: getattr(item, name) for name in (
+        "title", "description", "commitment", "department_id", "priority", "due_on",
+        "dmaic_phase", "resolution_note")}
+    return update_item(actor, item, version, status="in_progress", **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,6 +565,14 @@ def supervision(today: date | None = None,
         o, d = counts.get(None, (0, 0))
         stats.append(DepartmentStats(None, o, d, median_days_to_close(closed.get(None, []))))
     return stats, _most_overdue(today, shown)
+
+
+def overdue_returns(today: date | None = None, shown: int = OVERDUE_SHOWN):
+    """The board's overdue terminal and SIM returns: the `shown` most overdue and how many in all
+    (capped); two statements (`trials.logistics.most_overdue`)."""
+    from portal.trials.logistics import most_overdue
+
+    return most_overdue(today or domain.shanghai_today(), shown)
 
 
 def _most_overdue(today: date, shown: int) -> list[ItemRow]:

@@ -9,6 +9,8 @@
   settings held them back, it waits 1, 2, 4 ... up to 60 minutes before the next try.
 - remind_evaluations: daily 10:00. Trials ending within 3 days to the accepted members who have
   not evaluated them (`trials.reminders`).
+- remind_overdue_returns: daily 10:30. Members whose trial terminal or SIM card is overdue for
+  return, at most once a week each (`trials.logistics`).
 - delete_stale_invitations: daily 03:00. Pending invitations expired 30 days ago
   (`accounts.expiry`).
 
@@ -62,6 +64,15 @@ def escalate_overdue() -> None:
     log.info("escalate_overdue: %d item(s) escalated", escalate())
 
 
+# Every quarter of an hour: an urgent support request's response time is 4 working hours.
+@huey.periodic_task(shanghai_crontab(minute="*/15"), name="escalate_support_requests")
+@one_at_a_time("escalate_support_requests")
+def escalate_support_requests() -> None:
+    from portal.supervision.services import escalate_untouched
+
+    log.info("escalate_support_requests: %d notice(s) sent", escalate_untouched())
+
+
 @huey.periodic_task(shanghai_crontab(minute="0", hour="9"), name="remind_due_soon")
 @one_at_a_time("remind_due_soon")
 def remind_due_soon() -> None:
@@ -76,6 +87,14 @@ def remind_evaluations() -> None:
     from portal.trials.reminders import remind_evaluations as remind
 
     log.info("remind_evaluations: %d member(s) reminded", remind())
+
+
+@huey.periodic_task(shanghai_crontab(minute="30", hour="10"), name="remind_overdue_returns")
+@one_at_a_time("remind_overdue_returns")
+def remind_overdue_returns() -> None:
+    from portal.trials.logistics import remind_overdue_returns as remind
+
+    log.info("remind_overdue_returns: %d member(s) reminded", remind())
 
 
 @huey.periodic_task(shanghai_crontab(minute="0", hour="3"), name="delete_stale_invitations")

@@ -34,6 +34,7 @@ class About:
     submission: Any = None
     item: Any = None
     export_job: Any = None
+    support_request: Any = None
 
     def ids(self) -> dict[str, int | None]:
         return {
@@ -42,6 +43,7 @@ class About:
             "submission_id": getattr(self.submission, "id", None),
             "item_id": getattr(self.item, "id", None),
             "export_job_id": getattr(self.export_job, "id", None),
+            "support_request_id": getattr(self.support_request, "id", None),
         }
 
 
@@ -71,6 +73,7 @@ TOPICS: dict[str, Topic] = {t.code: t for t in (
     Topic("enrollment", _l("Decisions on my applications to trials"), "panel.take_part"),
     Topic("trial_started", _l("A trial I take part in has started"), "panel.take_part"),
     Topic("evaluation_reminder", _l("Reminders to evaluate a trial before it ends"), "panel.take_part"),
+    Topic("return_reminder", _l("Reminders to return a trial's terminal or SIM card"), "panel.take_part"),
     Topic("new_opportunities", _l("New trials and consultations open to me"), "panel.take_part"),
     Topic("item_outcome", _l("What became of my submissions"), "panel.take_part"),
     Topic("submission_assigned", _l("A submission is assigned to me"), "inbox.triage"),
@@ -79,6 +82,8 @@ TOPICS: dict[str, Topic] = {t.code: t for t in (
     Topic("item_due_soon", _l("Improvement items of my department due soon (A contact)"), "items.view"),
     Topic("item_overdue", _l("Overdue improvement items of my department (B contact)"), "items.view"),
     Topic("export_ready", _l("My exports are ready to download"), "exports.download"),
+    Topic("support_request", _l("Support requests of my unit on the internal supervision hotline"),
+          "supervision.view"),
 )}
 
 
@@ -125,6 +130,21 @@ def submission_target(submission: Any) -> Target:
     if submission.kind == "opinion":
         return "opinions.member_detail", {"consultation_id": submission.consultation_id}
     return "trials.evaluation_form", {"trial_id": submission.trial_id}
+
+
+def _question_page(about: About) -> Target:
+    """The member's question "Is it fixed for you?" while the item is done."""
+    if about.item is None or about.submission is None or about.item.status != "done":
+        return None
+    return "improvements.confirm_fix", {"item_id": about.item.id, "submission_id": about.submission.id}
+
+
+def _outcome_text(about: About) -> str:
+    text = _("Your submission “%(title)s” has an outcome: %(status)s.", title=_title(about.submission),
+             status=domain.ITEM_STATUSES.get(getattr(about.item, "status", ""), "—"))
+    if _question_page(about):
+        text = f"{text} {_('Is it fixed for you? Please tell us.')}"
+    return text
 
 
 def _trial_dates(about: About) -> list[tuple[str, str]]:
@@ -202,6 +222,40 @@ def _submission_details(about: About) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # The kinds
 
+# --- the internal supervision hotline (portal.supervision) -------------------------------------
+SUPPORT_REQUEST_SENTENCES = {
+    "support_request_new": _l("A support request for your department: “%(title)s”."),
+    "support_request_unrouted": _l("The support request “%(title)s” needs a department: no routing "
+                                   "rule matches."),
+    "support_request_overdue_b": _l("The support request “%(title)s” was not accepted in time: as "
+                                    "the B contact, please see to it."),
+    "support_request_overdue_office": _l("The support request “%(title)s” is still not accepted, "
+                                         "although its B contact was told."),
+    "support_request_accepted": _l("The department accepted your support request “%(title)s”."),
+    "support_request_answered": _l("The department answered your support request “%(title)s”: "
+                                   "please confirm it or send it back."),
+    "support_request_sent_back": _l("The district branch sent the answer to “%(title)s” back."),
+    "support_request_confirmed": _l("The district branch confirmed the answer to “%(title)s”."),
+}
+
+
+def _support_text(sentence: Any, limit: int = 120) -> Callable[[About], str]:
+    return lambda a: str(sentence) % {"title": _title(a.support_request, limit)}
+
+
+def _support_page(about: About) -> Target:
+    request = about.support_request
+    return ("supervision.request_detail", {"request_id": request.id}) if request else None
+
+
+def _support_details(about: About) -> list[tuple[str, str]]:
+    request = about.support_request
+    if request is None:
+        return []
+    return [(_("Urgency"), str(domain.SUPPORT_URGENCIES.get(request.urgency, request.urgency))),
+            (_("Status"), str(domain.SUPPORT_STATUSES.get(request.status, request.status)))]
+
+
 _KIND_LIST = (
     # --- members ---------------------------------------------------------------------------------
     Kind("enrollment_accepted", "enrollment",
@@ -228,9 +282,21 @@ _KIND_LIST = (
                           "yet.", title=_title(a.trial), date=_day(getattr(a.trial, "ends_on", None))),
          subject=lambda a: _("Reminder: please evaluate the trial “%(title)s”", title=_title(a.trial, 80)),
          target=_evaluation_page, action=_l("Evaluate the trial")),
+    Kind("return_overdue", "return_reminder",
+         text=lambda a: _("Please return the terminal or SIM card of the trial “%(title)s”: its return "
+                          "date has passed.", title=_title(a.trial)),
+         subject=lambda a: _("Reminder: please return what the trial “%(title)s” lent you",
+                             title=_title(a.trial, 80)),
+         target=lambda a: (("trials.member_detail", {"trial_id": a.trial.id})
+                           if a.trial else None),
+         action=_l("See the return date"), details=_trial_dates),
     Kind("trial_open", "new_opportunities",
          text=lambda a: _("A new trial is open to you: “%(title)s”.", title=_title(a.trial)),
          subject=lambda a: _("New trial: %(title)s", title=_title(a.trial, 80)),
+         target=_trial_page, action=_l("See the trial"), details=_application_dates),
+    Kind("trial_invited", "new_opportunities",
+         text=lambda a: _("You are invited to take part in the trial “%(title)s”.", title=_title(a.trial)),
+         subject=lambda a: _("Invitation to the trial “%(title)s”", title=_title(a.trial, 80)),
          target=_trial_page, action=_l("See the trial"), details=_application_dates),
     Kind("consultation_open", "new_opportunities",
          text=lambda a: _("A new consultation asks for your opinion: “%(title)s”.",
@@ -239,13 +305,21 @@ _KIND_LIST = (
          target=lambda a: (("opinions.member_detail", {"consultation_id": a.consultation.id})
                            if a.consultation else None),
          action=_l("Give your opinion"), details=_consultation_details),
+    # While the item is done, the notice also asks "Is it fixed for you?" and leads to the
+    # question (portal.improvements.confirmations); once verified, to the submission.
     Kind("item_closed", "item_outcome",
-         text=lambda a: _("Your submission “%(title)s” has an outcome: %(status)s.",
-                          title=_title(a.submission),
-                          status=domain.ITEM_STATUSES.get(getattr(a.item, "status", ""), "—")),
+         text=lambda a: _outcome_text(a),
          subject=lambda a: _("The outcome of your submission “%(title)s”", title=_title(a.submission, 80)),
-         target=lambda a: submission_target(a.submission), action=_l("See your submission"),
-         details=_outcome_details, quote=_resolution),
+         target=lambda a: _question_page(a) or submission_target(a.submission),
+         action=_l("See the outcome"), details=_outcome_details, quote=_resolution),
+    # Done again after the member had answered: asked once more (once per time it is done).
+    Kind("fix_question", "item_outcome",
+         text=lambda a: _("We worked again on your submission “%(title)s”. Is it fixed for you now?",
+                          title=_title(a.submission)),
+         subject=lambda a: _("Is it fixed for you now? Your submission “%(title)s”",
+                             title=_title(a.submission, 80)),
+         target=lambda a: _question_page(a) or submission_target(a.submission),
+         action=_l("Tell us"), details=_outcome_details, quote=_resolution),
     Kind("item_verified", "item_outcome",
          text=lambda a: _("The outcome of your submission “%(title)s” has been verified.",
                           title=_title(a.submission)),
@@ -253,6 +327,12 @@ _KIND_LIST = (
                              title=_title(a.submission, 80)),
          target=lambda a: submission_target(a.submission), action=_l("See your submission"),
          details=_outcome_details, quote=_resolution),
+    # A lapsing member (no activity for 90 days) asked back by the service office (portal.panel).
+    Kind("re_engage", "new_opportunities",
+         text=lambda a: _("We have not heard from you for a while: trials and consultations open to "
+                          "you are waiting for your opinion."),
+         subject=lambda a: _("Your opinion is missed in the customer panel"),
+         target=lambda a: ("trials.member_list", {}), action=_l("See the open trials")),
     # --- staff -----------------------------------------------------------------------------------
     Kind("submission_assigned", "submission_assigned",
          text=lambda a: _("A submission is assigned to you: “%(title)s”.", title=_title(a.submission)),
@@ -283,6 +363,10 @@ _KIND_LIST = (
                              name=getattr(a.export_job, "file_name", "") or ""),
          target=lambda a: (("exports.job_page", {"job_id": a.export_job.id}) if a.export_job else None),
          action=_l("Download the file"), details=_export_details),
+    *(Kind(code, "support_request", text=_support_text(sentence),
+           subject=_support_text(sentence, 80), target=_support_page,
+           action=_l("See the support request"), details=_support_details)
+      for code, sentence in SUPPORT_REQUEST_SENTENCES.items()),
 )
 KINDS: dict[str, Kind] = {k.code: k for k in _KIND_LIST}
 assert all(k.topic in TOPICS for k in _KIND_LIST)

@@ -34,6 +34,9 @@ class Notification(Base):
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"))
     export_job_id: Mapped[int | None] = mapped_column(ForeignKey("export_jobs.id", ondelete="CASCADE"))
+    # A support request of the internal supervision hotline (portal.supervision).
+    support_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_requests.id", ondelete="CASCADE"))
     # Set for moments that must be told once (e.g. "item_due_soon:12:2026-05-01"); NULL otherwise.
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,6 +23,12 @@ def _tell_members_of_the_outcome(item, old_status=None, new_status=None, **_extr
     (once when done, once more when verified; `notify_item_outcome` skips those already told)."""
     if new_status != old_status and new_status in domain.ITEM_OUTCOME_STATUSES:
         services.notify_item_outcome(item, new_status)
+    if new_status != old_status and new_status == "done":
+        # Done again: those who had answered "Is it fixed for you?" are asked once more (the
+        # first time, the outcome notice above asks).
+        from portal.improvements import confirmations
+
+        confirmations.ask_again(item)
 
 
 @item_department_set.connect

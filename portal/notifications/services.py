@@ -41,7 +41,7 @@ from portal.notifications.models import Notification, NotificationPreference
 from portal.opinions.models import Consultation
 from portal.pagination import Page, paginate
 from portal.triage.models import Submission, submission_items
-from portal.trials.models import Enrollment, Evaluation, Trial, TrialSegment
+from portal.trials.models import Enrollment, Evaluation, Trial
 
 PER_PAGE = 20
 KIND_CLOSED = "item_closed"
@@ -274,9 +274,14 @@ def _active_members():
 
 
 def notify_trial_open(trial: Trial) -> int:
-    """Tell the active members of the trial's segments that it recruits (once per trial)."""
-    segments = select(TrialSegment.segment).where(TrialSegment.trial_id == trial.id)
-    members = db.scalars(_active_members().where(User.segment.in_(segments)).order_by(User.id))
+    """Tell the active members the trial's targeting is open to (its segments, districts and
+    profile conditions) that it recruits (once per trial)."""
+    from portal.trials import targeting  # the trials area imports this module: import when used
+
+    stmt = select(User).where(*targeting.eligible_members(trial))
+    if targeting.needs_profile(trial):
+        stmt = stmt.join(targeting.MemberProfile, targeting.MemberProfile.member_id == User.id)
+    members = db.scalars(stmt.order_by(User.id))
     key, about = f"trial_open:{trial.id}", About(trial=trial)
     return len(deliver("trial_open", [Notice(m, about, key) for m in members]))
 
@@ -412,9 +417,13 @@ def _abouts(notifications: list[Notification]) -> dict[int, About]:
     submissions = _by_id(Submission, ids("submission_id"))
     items = _by_id(ImprovementItem, ids("item_id"), joinedload(ImprovementItem.department))
     jobs = _by_id(_export_job_model(), ids("export_job_id"))
+    from portal.supervision.models import SupportRequest  # the hotline's notices
+
+    support_requests = _by_id(SupportRequest, ids("support_request_id"))
     return {n.id: About(trial=trials.get(n.trial_id), consultation=consultations.get(n.consultation_id),
                         submission=submissions.get(n.submission_id), item=items.get(n.item_id),
-                        export_job=jobs.get(n.export_job_id))
+                        export_job=jobs.get(n.export_job_id),
+                        support_request=support_requests.get(n.support_request_id))
             for n in notifications}
 
 

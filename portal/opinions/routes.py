@@ -4,10 +4,11 @@ Views stay thin: guard (`@requires`), load with a getter (None -> 404: a consult
 the viewer's scope does not exist for them), call one service, render or redirect. A refusal
 is shown next to its field, or at the top, with what the person typed kept.
 """
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import domain
 from portal.audit import services as audit
 from portal.errors import Conflict, show_refusal
 from portal.opinions import bp, services
@@ -45,7 +46,10 @@ def member_detail(consultation_id: int):
     form = OpinionForm(obj=opinion)
     refusal = services.refusal(consultation)
     status = 200
-    if request.method == "POST":
+    checked = request.method == "POST" and "check" in request.form
+    if checked and not refusal:
+        pass  # "Check for similar issues" without script: the form again, as typed
+    elif request.method == "POST":
         if refusal:
             flash(refusal, "error")
             status = 409
@@ -53,12 +57,16 @@ def member_detail(consultation_id: int):
             try:
                 _saved, created = services.save_opinion(
                     consultation, current_user, stance=form.stance.data, text=form.text.data,
+                    joins_item_id=_join_item_id(),
                 )
             except services.OpinionRefused as exc:
                 show_refusal(form, exc)
                 status = 409
             else:
-                if created:
+                if _join_item_id():
+                    flash(_("Thank you: your opinion was saved and linked to the improvement "
+                            "item you chose. Its progress shows below."), "success")
+                elif created:
                     flash(_("Thank you: your opinion was sent."), "success")
                 else:
                     flash(_("Your opinion was updated."), "success")
@@ -70,7 +78,27 @@ def member_detail(consultation_id: int):
         "opinions/member_detail.html", consultation=consultation, opinion=opinion, form=form,
         refusal=refusal, state=services.window_state(consultation), services=services,
         outcomes=_outcomes("opinion", opinion.id if opinion else None),
+        suggestions=services.suggestions(form.text.data) if request.method == "POST" else [],
+        checked=checked,
     ), status
+
+
+def _join_item_id() -> int | None:
+    """The item of "This is my problem too", when that button sent the form."""
+    value = request.form.get("join_item", "")
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+@bp.get("/consultations/similar")
+@requires("panel.take_part")
+def similar():
+    """The live "Already being handled" of the opinion form (similar.js): open items like the
+    text typed so far; item titles and statuses only, a bounded number of statements."""
+    found = services.suggestions(request.args.get("text", "")[:600])
+    return jsonify(items=[
+        {"id": s.id, "title": s.title, "status": s.status, "score": s.score,
+         "status_label": str(domain.ITEM_STATUSES.get(s.status, s.status))} for s in found
+    ])
 
 
 def _outcomes(kind, source_id):

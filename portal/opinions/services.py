@@ -22,11 +22,12 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal import domain, permissions, signals
+from portal import domain, permissions, signals, similarity
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work
 from portal.errors import Refused
+from portal.improvements.models import ImprovementItem
 from portal.opinions.models import Consultation, Opinion
 from portal.pagination import Page, paginate
 from portal.versioning import check_version
@@ -331,8 +332,42 @@ def _find_opinion(consultation_id: int, member_id: int) -> Opinion | None:
     )
 
 
-def save_opinion(consultation: Consultation, member: User, *, stance: str, text: str) -> tuple[Opinion, bool]:
+# "Already being handled": open improvement items like the opinion being written (title and
+# status only, as in portal.gaps.services.suggestions).
+SUGGESTIONS_MAX = 3
+SUGGEST_FROM = 6  # characters typed before anything is suggested
+
+
+@dataclass
+class Suggestion:
+    id: int
+    title: str
+    status: str
+    score: int
+
+
+def open_item(item_id: int) -> ImprovementItem | None:
+    item = db.get(ImprovementItem, item_id)
+    return item if item is not None and item.status not in domain.ITEM_CLOSED_STATUSES else None
+
+
+def suggestions(text: str | None) -> list[Suggestion]:
+    """Open improvement items most like the opinion being written (none for a short text)."""
+    text = (text or "").strip()
+    if len(text) < SUGGEST_FROM:
+        return []
+    found = similarity.similar_rows(
+        ImprovementItem, similarity.Query.of("", text), limit=SUGGESTIONS_MAX,
+        where=[ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES)],
+    )
+    return [Suggestion(item.id, item.title, item.status, score) for item, score in found]
+
+
+def save_opinion(consultation: Consultation, member: User, *, stance: str, text: str,
+                 joins_item_id: int | None = None) -> tuple[Opinion, bool]:
     """Create the member's one opinion or change it, while the consultation is open.
+    `joins_item_id`: the open improvement item the member said "This is my problem too" on;
+    the opinion is linked to it (triage links it, see `signals.submission_received`).
 
     Returns (opinion, created). Two requests racing to create it both succeed: the loser's
     insert hits the unique constraint, its unit of work is rolled back whole and it is made
@@ -346,6 +381,9 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
         raise OpinionRefused(reason)
     if stance not in domain.STANCES:
         raise OpinionRefused(_("Please choose your stance."), field="stance")
+    if joins_item_id is not None and open_item(joins_item_id) is None:
+        raise OpinionRefused(_("That improvement item is no longer open: please send your "
+                               "opinion without it."))
     consultation_id, member_id = consultation.id, member.id
     created = False
     try:
@@ -359,7 +397,7 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
             else:
                 opinion.stance = stance
                 opinion.text = text
-            signals.submission_received.send(opinion)
+            signals.submission_received.send(opinion, joins_item_id=joins_item_id)
         return opinion, created
     except IntegrityError as exc:
         if not created:
@@ -371,5 +409,5 @@ def save_opinion(consultation: Consultation, member: User, *, stance: str, text:
             raise duplicate
         opinion.stance = stance
         opinion.text = text
-        signals.submission_received.send(opinion)
+        signals.submission_received.send(opinion, joins_item_id=joins_item_id)
     return opinion, False

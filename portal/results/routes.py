@@ -14,6 +14,7 @@ from portal.exports.writers import csv_response, xlsx_response
 from portal.permissions import can, requires
 from portal.results import bp, services
 from portal.results.forms import TextFilterForm
+from portal.themes import services as themes
 from portal.trials.services import get_trial
 
 
@@ -43,9 +44,19 @@ def trial_results(trial_id: int):
         "results/trial_results.html", trial=trial, counts=services.counts(trial, len(rows)),
         results=services.question_results(trial, rows), texts=texts, filters=filters,
         has_text_questions=any(q.kind == "text" for q in trial.questions),
+        themes=_themes(trial, rows),
         choice_label=services.choice_label,
         unknown=services.UNKNOWN, charts=charts,
     )
+
+
+def _themes(trial, rows) -> list:
+    """"What members are saying" of the trial: the themes of its free-text answers."""
+    text_ids = [q.id for q in trial.questions if q.kind == "text"]
+    if not text_ids:
+        return []
+    return themes.trial_themes(
+        trial.id, {r.evaluation_id: [r.answers.get(qid) for qid in text_ids] for r in rows})
 
 
 @bp.get("/staff/trials/<int:trial_id>/results.<fmt>")

@@ -14,6 +14,7 @@ aggregated in Python with the functions of `stats`.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from portal.db import db, unit_of_work
 from portal.exports.writers import Column
 from portal.results import stats
 from portal.triage.models import Submission
+from portal.trials import questionnaire
 from portal.trials.models import Answer, Enrollment, Evaluation, Question, Trial
 
 FORMATS = ("csv", "xlsx")
@@ -52,6 +54,7 @@ class Response:
     version: int
     answers: dict[int, Any] = field(default_factory=dict)
     submission_id: int | None = None
+    visible: set[int] | None = None  # the questions its member saw (show-if), when asked
 
 
 def _answer_value(kind: str, number: int | None, text: str | None, choices: list[str] | None) -> Any:
@@ -127,6 +130,8 @@ class Summary:
     """The statistics of one question over a group of answers."""
 
     n: int
+    # How many members saw the question (its show-if rule shown it to them): the denominator.
+    seen: int = 0
     mean: float | None = None
     median: float | None = None
     distribution: dict[Any, int] | None = None
@@ -155,8 +160,8 @@ def _options(question: Question) -> list[str]:
     return list(question.options or [])
 
 
-def summarize(question: Question, values: list[Any]) -> Summary:
-    summary = Summary(n=len(values))
+def summarize(question: Question, values: list[Any], seen: int | None = None) -> Summary:
+    summary = Summary(n=len(values), seen=len(values) if seen is None else seen)
     kind = question.kind
     if kind in SCALES:
         summary.mean = stats.mean(values)
@@ -176,12 +181,22 @@ def _ordered(codes, vocabulary: Mapping[str, Any]) -> list[str]:
 
 
 def question_results(trial_: Trial, rows: list[Response]) -> list[QuestionResult]:
+    """Each question's statistics over the members who saw it (show-if rules: a question hidden
+    by the answers of a response counts in neither its answers nor its denominator)."""
+    shown = [questionnaire.visible_ids(trial_.questions, r.answers) for r in rows]
     results = []
     for question in trial_.questions:
         values: list[Any] = []
         by_segment: dict[str, list[Any]] = defaultdict(list)
         by_district: dict[str, list[Any]] = defaultdict(list)
-        for r in rows:
+        seen = {"": 0}
+        seen_by: dict[str, int] = defaultdict(int)
+        for r, visible in zip(rows, shown, strict=True):
+            if question.id not in visible:
+                continue
+            seen[""] += 1
+            seen_by["s" + r.segment] += 1
+            seen_by["d" + r.district] += 1
             if question.id not in r.answers:
                 continue
             value = r.answers[question.id]
@@ -190,10 +205,10 @@ def question_results(trial_: Trial, rows: list[Response]) -> list[QuestionResult
             by_district[r.district].append(value)
         results.append(QuestionResult(
             question=question,
-            overall=summarize(question, values),
-            by_segment=[Group(c, summarize(question, by_segment[c]))
+            overall=summarize(question, values, seen[""]),
+            by_segment=[Group(c, summarize(question, by_segment[c], seen_by["s" + c]))
                         for c in _ordered(by_segment, domain.SEGMENTS)],
-            by_district=[Group(c, summarize(question, by_district[c]))
+            by_district=[Group(c, summarize(question, by_district[c], seen_by["d" + c]))
                          for c in _ordered(by_district, domain.DISTRICTS)],
         ))
     return results
@@ -220,7 +235,8 @@ def text_answers(trial_: Trial, rows: list[Response], question_id: int | None = 
     """The free-text answers matching the filters, newest first."""
     questions = [qn for qn in trial_.questions if qn.kind == "text"
                  and (not question_id or qn.id == question_id)]
-    needle = (q or "").strip().casefold()
+    # NFKC: a full-width "５Ｇ" is found by "5G", as the themes count it (portal.themes.text).
+    needle = unicodedata.normalize("NFKC", (q or "").strip()).casefold()
     found = []
     for r in reversed(rows):
         if segment and r.segment != segment:
@@ -229,7 +245,7 @@ def text_answers(trial_: Trial, rows: list[Response], question_id: int | None = 
             continue
         for question in questions:
             text = r.answers.get(question.id)
-            if not text or (needle and needle not in text.casefold()):
+            if not text or (needle and needle not in unicodedata.normalize("NFKC", text).casefold()):
                 continue
             found.append(TextAnswer(question, r, text))
     return found
@@ -242,6 +258,8 @@ def _label(vocabulary: Mapping[str, Any], code: str) -> str:
 
 
 def _cell(question: Question, value: Any) -> Any:
+    if value is NOT_SHOWN:
+        return str(NOT_SHOWN_LABEL)
     if value is None:
         return None
     if question.kind == "multiple":
@@ -259,13 +277,29 @@ def export_columns(trial_: Trial) -> list[Column]:
         Column(_l("Submitted at"), lambda r: r.submitted_at, 18),
         Column(_l("Version"), lambda r: r.version, 8),
     ]
+    ruled = questionnaire.has_rules(trial_.questions)
     for question in trial_.questions:
         width = 40 if question.kind in ("text", "multiple") else 16
         columns.append(Column(
             f"{question.position + 1}. {question.prompt}",
-            lambda r, q=question: _cell(q, r.answers.get(q.id)), width,
+            lambda r, q=question: _cell(q, _shown_value(trial_, r, q, ruled)), width,
         ))
     return columns
+
+
+# A question a response's member never saw (show-if) is marked so in the export, apart from one
+# they saw and left blank (an empty cell): the column's denominator is who saw it.
+NOT_SHOWN = object()
+NOT_SHOWN_LABEL = _l("(not shown)")
+
+
+def _shown_value(trial_: Trial, r: Response, question: Question, ruled: bool) -> Any:
+    if ruled and question.show_if_question_id is not None:
+        if r.visible is None:
+            r.visible = questionnaire.visible_ids(trial_.questions, r.answers)
+        if question.id not in r.visible:
+            return NOT_SHOWN
+    return r.answers.get(question.id)
 
 
 def export_rows(rows: list[Response]) -> Iterator[Response]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -49,6 +49,7 @@ class InboxFilterForm(FlaskForm):
     date_to = DateField(_l("Sent until"), validators=[Optional()])
     q = StringField(_l("Search"), filters=[_strip],
                     render_kw={"maxlength": services.SEARCH_MAX, "type": "search"})
+    not_fixed = BooleanField(_l("Not fixed for the member"), false_values=("", "0", "false", "n"))
 
     def __init__(self, *args, trials=(), staff=(), **kwargs):
         super().__init__(*args, **kwargs)

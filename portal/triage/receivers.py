@@ -14,10 +14,14 @@ from portal.trials.models import Evaluation
 
 
 @submission_received.connect
-def _feed_the_inbox(source, answers=None, **_extra) -> None:
+def _feed_the_inbox(source, answers=None, joins_item_id=None, **_extra) -> None:
     if isinstance(source, Evaluation):
-        services.record_evaluation(source, answers)
+        submission = services.record_evaluation(source, answers)
     elif isinstance(source, ServiceGapReport):
-        services.record_gap_report(source)
+        submission = services.record_gap_report(source)
     elif isinstance(source, Opinion):
-        services.record_opinion(source)
+        submission = services.record_opinion(source)
+    else:
+        return
+    if joins_item_id:  # "This is my problem too" on a suggested improvement item
+        services.join_item(source.member, submission, joins_item_id)

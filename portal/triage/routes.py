@@ -63,6 +63,7 @@ def _detail_page(submission, form=None, note_form=None, link_form=None, status=2
         note_form=note_form or NoteForm(formdata=None), link_form=link_form,
         source=services.source_of(current_user, submission),
         history=history("submission", submission.id, limit=None), current=current,
+        likely=services.likely_duplicates(current_user, submission),
     ), status
 
 
@@ -158,6 +159,21 @@ def unlink(submission_id: int, item_id: int):
     return redirect(url_for("triage.detail", submission_id=submission_id) + "#items")
 
 
+@bp.post("/staff/inbox/<int:submission_id>/duplicate-of/<int:original_id>")
+@requires("inbox.triage")
+def mark_duplicate(submission_id: int, original_id: int):
+    """One click from "Likely duplicates": this submission is a duplicate of that one."""
+    submission = _submission(submission_id)
+    try:
+        services.mark_duplicate(current_user, submission, original_id,
+                                version=_number("version"))
+    except (services.TriageRefused, Conflict) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The submission was marked as a duplicate of #%(id)s.", id=original_id), "success")
+    return redirect(url_for("triage.detail", submission_id=submission_id) + "#likely-duplicates")
+
+
 def _back_to_inbox():
     inbox = url_for("triage.inbox")
     target = safe_next(request.form.get("next", ""), inbox)
@@ -221,6 +237,14 @@ def member_statuses(sources) -> MemberStatuses:
     """The member-facing statuses of a page's rows (gap reports, opinions or evaluations; None
     entries skipped), one query for all of them."""
     return MemberStatuses(sources)
+
+
+@bp.app_template_global()
+def linked_items(source) -> list:
+    """The improvement items the submission of `source` (the member's gap report or opinion) is
+    linked to: the member sees their department and status on their page."""
+    kind, source_id = _source_key(source)
+    return services.items_of_source(kind, source_id) if kind else []
 
 
 @bp.app_template_global()

@@ -26,7 +26,7 @@ import base64
 import binascii
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,18 +34,24 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal import domain, permissions, search, signals
+from portal import domain, permissions, search, signals, similarity
 from portal.accounts.models import User
 from portal.audit import services as audit
 from portal.db import db, unit_of_work, utcnow
 from portal.errors import Conflict, Refused
 from portal.gaps.models import ServiceGapReport
-from portal.improvements import services as improvements
+from portal.improvements import confirmations, services as improvements
 from portal.improvements.models import ImprovementItem
 from portal.notifications import services as notices
 from portal.opinions.models import Consultation, Opinion
 from portal.text import clean_text
-from portal.triage.models import InternalNote, Submission, submission_items
+from portal.triage.models import (
+    InboxAssigneeFacet,
+    InboxFacet,
+    InternalNote,
+    Submission,
+    submission_items,
+)
 from portal.trials.models import Evaluation, EvaluationVersion, Trial
 
 PER_PAGE = 25
@@ -201,9 +207,11 @@ class InboxFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str | None = None
+    # Only submissions whose member said "not yet" about an item (improvements.confirmations).
+    not_fixed: bool | None = None
 
     ARG_NAMES = ("kind", "status", "segment", "district", "channel", "commitment", "trial_id",
-                 "assignee_id", "severity", "date_from", "date_to", "q")
+                 "assignee_id", "severity", "date_from", "date_to", "q", "not_fixed")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> InboxFilters:
@@ -222,6 +230,7 @@ class InboxFilters:
             date_from=_date_value(args.get("date_from")),
             date_to=_date_value(args.get("date_to")),
             q=q or None,
+            not_fixed=True if (args.get("not_fixed") or "") in ("y", "1", "true", "on") else None,
         )
 
     def to_args(self) -> dict[str, str]:
@@ -229,7 +238,9 @@ class InboxFilters:
         out = {}
         for name in self.ARG_NAMES:
             value = getattr(self, name)
-            if value is not None and value != "":
+            if value is True:
+                out[name] = "y"
+            elif value is not None and value != "":
                 out[name] = value.isoformat() if isinstance(value, date) else str(value)
         return out
 
@@ -251,6 +262,8 @@ class InboxFilters:
             )
         if self.q:
             stmt = stmt.where(search.matches(Submission, self.q))
+        if self.not_fixed:
+            stmt = stmt.where(confirmations.not_fixed_condition())
         return stmt
 
 
@@ -297,35 +310,79 @@ class InboxPage:
     older_cursor: str | None = None
     newer_cursor: str | None = None
     is_first: bool = True
+    exact: bool = False  # counted in full (from the facet counts), however many
+    # Rows whose member said "not yet" about an item: submission id -> the item to reopen.
+    not_fixed: dict[int, int] = field(default_factory=dict)
 
     @property
     def total_capped(self) -> bool:
         """More rows match than were counted: the page says "10,000+"."""
-        return self.total >= COUNT_CAP
+        return not self.exact and self.total >= COUNT_CAP
+
+
+# The equality filters the facet counts know (the assignee has its own table).
+FACET_FILTERS = ("kind", "status", "segment", "district", "channel", "commitment", "severity",
+                 "trial_id")
+
+
+def facet_count(viewer, filters: InboxFilters) -> int | None:
+    """How many submissions match `filters`, summed from the facet counts; None when a filter
+    is not an equality (dates, search, "not fixed for the member"), which the facets do not know."""
+    if filters.date_from or filters.date_to or filters.q or filters.not_fixed:
+        return None
+    facets = InboxFacet if filters.assignee_id is None else InboxAssigneeFacet
+    stmt = select(func.coalesce(func.sum(facets.n), 0))
+    for name in FACET_FILTERS:
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(getattr(facets, name) == value)
+    if filters.assignee_id is not None:
+        stmt = stmt.where(facets.assignee_id == filters.assignee_id)  # 0: unassigned, as stored
+    scope = permissions.submission_scope(viewer, on=facets)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return int(db.scalar(stmt) or 0)
 
 
 def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
                per_page: int = PER_PAGE) -> InboxPage:
-    """One page of the inbox by keyset: three queries (count, rows, their items)."""
+    """One page of the inbox by keyset: four queries (count, rows, their items, which of them
+    are not fixed for their member); none but the count when nothing matches."""
+    page = _inbox_rows(viewer, filters, cursor, per_page)
+    page.not_fixed = confirmations.not_fixed_among(s.id for s in page.items)
+    return page
+
+
+def _inbox_rows(viewer, filters: InboxFilters, cursor: str | None, per_page: int) -> InboxPage:
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     base = inbox_query(viewer, filters)
-    # Counted no further than COUNT_CAP: an exact count of a million rows on every page view
+    # Equality filters alone are counted exactly from the facet counts. Otherwise counted no
+    # further than COUNT_CAP: an exact count of a million rows on every page view
     # costs more than the page itself, and nobody reads "1,000,000" differently from "10,000+".
     # The id alone: counting rows of every column costs SQLite ~9x more (8 ms against 0.9 ms at
     # the cap).
-    total = db.scalar(select(func.count()).select_from(
-        base.with_only_columns(Submission.id, maintain_column_froms=True)
-        .order_by(None).limit(COUNT_CAP).subquery())) or 0
+    exact = facet_count(viewer, filters)
+    if exact is None:
+        total = db.scalar(select(func.count()).select_from(
+            base.with_only_columns(Submission.id, maintain_column_froms=True)
+            .order_by(None).limit(COUNT_CAP).subquery())) or 0
+    else:
+        total = exact
     stmt = base.options(
         joinedload(Submission.member), joinedload(Submission.assignee),
         selectinload(Submission.items),
     )
     position = decode_cursor(cursor)
+    if exact == 0:
+        # Nothing matches, and the facets know it: a search for rows that are not there would
+        # walk a whole filter's index (filters that exclude each other, say a gap report of a
+        # trial: 180 ms at 1M submissions).
+        return InboxPage(items=[], total=0, per_page=per_page, exact=True)
     if position is None:
         rows = list(db.scalars(stmt.limit(per_page + 1)).unique())
         items, more = rows[:per_page], len(rows) > per_page
         return InboxPage(
-            items=items, total=total, per_page=per_page, is_first=True,
+            items=items, total=total, per_page=per_page, is_first=True, exact=exact is not None,
             older_cursor=encode_cursor("o", items[-1]) if more else None,
         )
     direction, moment, ident = position
@@ -345,6 +402,7 @@ def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
         more_older = True
     return InboxPage(
         items=items, total=total, per_page=per_page, is_first=not more_newer,
+        exact=exact is not None,
         older_cursor=encode_cursor("o", items[-1]) if more_older and items else None,
         newer_cursor=encode_cursor("n", items[0]) if more_newer and items else None,
     )
@@ -799,3 +857,70 @@ def source_of(viewer, submission: Submission) -> Source:
         frozen = _latest_answers(submission.evaluation_id)
         source.answers = domain.shown_answers(frozen) if frozen else []
     return source
+
+
+# ---------------------------------------------------------------------------------------------
+# Similar submissions and items (portal.similarity): "Likely duplicates" on the detail page, and
+# a member's "This is my problem too"
+
+LIKELY_MAX = 5
+
+
+@dataclass
+class LikelyDuplicates:
+    """The submissions and open items most like one submission, each with its score (0-100)."""
+
+    submissions: list[tuple[Submission, int]]
+    items: list[tuple[ImprovementItem, int]]
+
+
+def likely_duplicates(viewer, submission: Submission) -> LikelyDuplicates:
+    """Other submissions `viewer` reaches (not themselves duplicates: the original is the one to
+    name) and open items not linked yet, most like `submission` first."""
+    query = similarity.Query.of(submission.title, submission.description, submission.commitment)
+    where = [Submission.status != "duplicate"]
+    scope = permissions.submission_scope(viewer)
+    if scope is not None:
+        where.append(scope)
+    others = similarity.similar_rows(
+        Submission, query, where=where, limit=LIKELY_MAX,
+        exclude=[submission.id, *([submission.duplicate_of_id] if submission.duplicate_of_id else [])],
+    )
+    items = similarity.similar_rows(
+        ImprovementItem, query, where=[ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES)],
+        exclude=[item.id for item in submission.items], limit=LIKELY_MAX,
+    )
+    return LikelyDuplicates(submissions=others, items=items)
+
+
+def mark_duplicate(actor: User, submission: Submission, original_id: int, *,
+                   version: int | None) -> bool:
+    """"Mark duplicate of" from the likely duplicates: the triage save with status duplicate
+    and this original, everything else kept (the same checks, audit and conflict rule)."""
+    return update_triage(actor, submission, version=version, assignee_id=submission.assignee_id,
+                         status="duplicate", no_action_reason=None, duplicate_of_id=original_id,
+                         tags=list(submission.tags or []))
+
+
+def join_item(member: User, submission: Submission, item_id: int) -> bool:
+    """The member said "This is my problem too" on a suggested item as they sent their report or
+    opinion: it is linked as triage links (status linked, audited with the member as the one who
+    did it), in the sender's unit of work. An item closed or gone meanwhile links nothing."""
+    item = db.get(ImprovementItem, item_id)
+    if item is None or item.status in domain.ITEM_CLOSED_STATUSES:
+        return False
+    return link_items(member, submission, [item])
+
+
+def items_of_source(kind: str, source_id: int) -> list[ImprovementItem]:
+    """The improvement items linked to the submission of a member's report or opinion (their
+    department and status are what the member sees of them), oldest link first. One query."""
+    column = _SOURCE_COLUMNS.get(kind)
+    if column is None:
+        return []
+    return list(db.scalars(
+        select(ImprovementItem).options(joinedload(ImprovementItem.department))
+        .join(submission_items, submission_items.c.item_id == ImprovementItem.id)
+        .join(Submission, Submission.id == submission_items.c.submission_id)
+        .where(column == source_id).order_by(ImprovementItem.id)
+    ))

@@ -17,11 +17,15 @@ NPS_LOW_LABEL = _l("Not at all likely")
 NPS_HIGH_LABEL = _l("Extremely likely")
 YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
 
-# The buttons of the questionnaire: `name="action"`.
+# The buttons of the questionnaire: `name="action"`. "Update" (show-if rules, without a script)
+# shows the form again with the questions the answers so far make relevant, saving nothing.
 ACTION_DRAFT = "draft"
 ACTION_SUBMIT = "submit"
+ACTION_UPDATE = "update"
 
 
 def requested_action(form) -> str:
-    """Submit only when the Submit button was pressed; anything else saves a draft."""
-    return ACTION_SUBMIT if form.get("action") == ACTION_SUBMIT else ACTION_DRAFT
+    """Submit only when the Submit button was pressed, Update only when Update was; anything
+    else saves a draft."""
+    action = form.get("action")
+    return action if action in (ACTION_SUBMIT, ACTION_UPDATE) else ACTION_DRAFT

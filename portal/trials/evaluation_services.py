@@ -8,6 +8,8 @@ Rules:
   already submitted it leaves the status, version and every submitted version unchanged.
 - Staff read submitted versions only, never the unsubmitted working copy.
 - Every answer is validated here, server-side, by type and range; on any error nothing is saved.
+- A question hidden by its show-if rule (portal.trials.questionnaire) given the other answers is
+  neither required nor stored: its input is dropped, and submitted versions leave it out.
 - Staff reach the evaluations of the trials in their scope only (`get_evaluation`).
 - Saving and submitting each run in one `unit_of_work`: all of it is stored, or nothing.
 """
@@ -33,6 +35,7 @@ from portal.errors import Refused
 from portal.pagination import Page, paginate
 from portal.permissions import trial_scope
 from portal.text import clean_text
+from portal.trials import questionnaire
 from portal.trials.models import Answer, Enrollment, Evaluation, EvaluationVersion, Question, Trial
 
 TEXT_MAX_LENGTH = 2000
@@ -164,18 +167,43 @@ def validate_answers(
     Returns the clean answers (every question's id, None for unanswered) and an error message
     per question id. Values are always checked by type and range; required questions must be
     answered only when `submitting`. Inputs for questions not in `questions` (another trial's
-    ids, made-up names) are ignored: only this questionnaire's questions are read.
+    ids, made-up names) are ignored: only this questionnaire's questions are read. A question
+    its show-if rule hides, given the valid answers, comes back None and without error.
     """
     clean: dict[int, AnswerValue] = {}
     errors: dict[int, str] = {}
     for question in questions:
         value, error = _validate_one(question, _getlist(form, field_name(question)))
-        if error is None and value is None and submitting and question.required:
-            error = _("Please answer this question before you submit.")
         if error is not None:
             errors[question.id] = error
         clean[question.id] = value
+    shown = questionnaire.visible_ids(questions, clean)
+    for question in questions:
+        if question.id not in shown:
+            clean[question.id] = None
+            errors.pop(question.id, None)
+        elif submitting and clean[question.id] is None and question.id not in errors and question.required:
+            errors[question.id] = _("Please answer this question before you submit.")
     return clean, errors
+
+
+def visible_after(questions: list[Question], form: Mapping[str, Any]) -> set[int]:
+    """The ids of the questions shown given the answers in `form` (invalid answers count as
+    unanswered), to show the form again with the questions that now apply."""
+    clean, _errors = validate_answers(questions, form)
+    return questionnaire.visible_ids(questions, clean)
+
+
+def unseen_questions(questions: list[Question], form: Mapping[str, Any]) -> list[Question]:
+    """The questions shown by a show-if rule after these answers that the form sent did not show
+    (its `seen` inputs): without a script they appear only when the form comes back, so a submit
+    stops there once for the member to look at them."""
+    if not questionnaire.has_rules(questions):
+        return []
+    seen = set(_getlist(form, "seen"))
+    shown = visible_after(questions, form)
+    return [q for q in questions
+            if q.show_if_question_id is not None and q.id in shown and str(q.id) not in seen]
 
 
 def typed_values(questions: list[Question], form: Mapping[str, Any]) -> dict[int, str | list[str]]:
@@ -233,13 +261,15 @@ def stored_values(evaluation: Evaluation | None) -> dict[int, AnswerValue]:
 
 def snapshot(questions: list[Question], clean: Mapping[int, AnswerValue]) -> dict[str, Any]:
     """A frozen copy of the answers, with each question as it was asked (prompt, kind, options),
-    so later edits of the questionnaire never change what a version shows."""
+    so later edits of the questionnaire never change what a version shows. Questions hidden by
+    their show-if rule are left out: the member never saw them."""
+    shown = questionnaire.visible_ids(questions, clean)
     return {
         str(q.id): {
             "position": q.position, "prompt": q.prompt, "kind": q.kind, "required": q.required,
             "options": list(q.options or []), **_columns(q.kind, clean.get(q.id)),
         }
-        for q in questions
+        for q in questions if q.id in shown
     }
 
 
@@ -290,10 +320,12 @@ def has_unsubmitted_changes(evaluation: Evaluation | None, questions: list[Quest
     latest = evaluation.versions[-1].answers
     current = snapshot(questions, stored_values(evaluation))
     fields = ("number", "text", "choices")
-    return any(
-        {f: entry.get(f) for f in fields} != {f: (latest.get(qid) or {}).get(f) for f in fields}
-        for qid, entry in current.items()
-    )
+
+    def entry(answers, qid):
+        return {f: (answers.get(qid) or {}).get(f) for f in fields}
+
+    # Both sides: a question shown in one may be hidden in the other.
+    return any(entry(current, qid) != entry(latest, qid) for qid in {*current, *latest})
 
 
 def _locked_working_copy(trial: Trial, member: User) -> Evaluation:

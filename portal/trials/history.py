@@ -18,6 +18,10 @@ describe(
         "enrollment.decline": _l("Application declined"),
         "owner.add": _l("Added to the owning team"),
         "owner.remove": _l("Removed from the owning team"),
+        "quota.add": _l("Quota added"),
+        "quota.update": _l("Quota changed"),
+        "quota.remove": _l("Quota removed"),
+        "trial.invite": _l("Members invited from a sample"),
     },
     kind=Field(_l("Kind"), domain.TRIAL_KINDS),
     title=Field(_l("Title")),
@@ -44,4 +48,15 @@ describe(
     enrollment_status=Field(_l("Enrollment status"), domain.ENROLLMENT_STATUSES),
     # the owning team
     owner_id=Field(_l("Owner"), lookup=user_names),
+    # targeting, quotas and samples (portal.trials.targeting, portal.trials.sampling)
+    districts=Field(_l("Districts"), domain.DISTRICTS),
+    handset_os=Field(_l("Handset operating system"), domain.HANDSET_OS),
+    network_generation=Field(_l("Network generation"), domain.NETWORK_GENERATIONS),
+    plan_type=Field(_l("Plan type"), domain.PLAN_TYPES),
+    quota_segment=Field(_l("Quota: segment"), domain.SEGMENTS),
+    quota_district=Field(_l("Quota: district"), domain.DISTRICTS),
+    places=Field(_l("At most (accepted members)")),
+    invited=Field(_l("Members invited")),
+    # a trial started before its planned start date, confirmed by the person who started it
+    early_start_confirmed=Field(_l("Started before its start date (confirmed)"), format=as_date),
 )

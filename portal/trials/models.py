@@ -58,6 +58,15 @@ class Trial(Base):
     segments: Mapped[list[TrialSegment]] = relationship(
         back_populates="trial", cascade="all, delete-orphan", lazy="selectin"
     )
+    # Targeting beyond the segments (portal.trials.targeting): none means every district / any
+    # profile. Loaded when first read (lists filter on them in SQL; only one trial's pages and
+    # actions read them).
+    districts: Mapped[list[TrialDistrict]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan"
+    )
+    conditions: Mapped[list[TrialCondition]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan"
+    )
     questions: Mapped[list[Question]] = relationship(
         back_populates="trial", cascade="all, delete-orphan", order_by="Question.position"
     )
@@ -72,6 +81,14 @@ class Trial(Base):
     @property
     def segment_codes(self) -> list[str]:
         return sorted(s.segment for s in self.segments)
+
+    @property
+    def district_codes(self) -> list[str]:
+        return sorted(d.district for d in self.districts)
+
+    def condition_values(self, attribute: str) -> list[str]:
+        """The profile values `attribute` must have (empty: any)."""
+        return sorted(c.value for c in self.conditions if c.attribute == attribute)
 
 
 class TrialOwner(Base):
@@ -123,6 +140,71 @@ class TrialSegment(Base):
     trial: Mapped[Trial] = relationship(back_populates="segments")
 
 
+class TrialDistrict(Base):
+    """A district a trial is open to (none: every district); a row per district, as segments."""
+
+    __tablename__ = "trial_districts"
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    district: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+    trial: Mapped[Trial] = relationship(back_populates="districts")
+
+
+class TrialCondition(Base):
+    """One accepted value of a member-profile attribute (handset OS, network generation, plan
+    type). A trial with rows for an attribute is open only to members whose profile has one of
+    those values; without rows for it, to any."""
+
+    __tablename__ = "trial_conditions"
+    __table_args__ = (
+        CheckConstraint("attribute IN ('handset_os','network_generation','plan_type')",
+                        name="attribute"),
+    )
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    trial: Mapped[Trial] = relationship(back_populates="conditions")
+
+
+class TrialQuota(Base):
+    """At most `places` accepted members of a segment, of a district, or of both, in a trial.
+    A member counts in (and must find room in) every quota they match."""
+
+    __tablename__ = "trial_quotas"
+    __table_args__ = (
+        CheckConstraint("places > 0", name="places"),
+        CheckConstraint("segment IS NOT NULL OR district IS NOT NULL", name="segment_or_district"),
+        Index("ix_trial_quotas_trial", "trial_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    district: Mapped[str | None] = mapped_column(String(16))
+    places: Mapped[int] = mapped_column(Integer)
+
+
+class TrialInvitation(Base):
+    """A member drawn in a sample and invited to a trial: they hear of it and may apply even
+    when the trial's targeting would not show it to them."""
+
+    __tablename__ = "trial_invitations"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "member_id"),
+        # "invited to any trial in the last 30 days" (the sample's exclusion) reads this index.
+        Index("ix_trial_invitations_member_invited", "member_id", "invited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (
@@ -141,6 +223,20 @@ class Question(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     # The options of a single or multiple choice question, in display order.
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The optional English text (portal.trials.questionnaire.localized): members reading English
+    # see it, falling back to the Chinese above. `options_en` is parallel to `options`; answers
+    # always store the Chinese option.
+    prompt_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    help_text_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    options_en: Mapped[list[str] | None] = mapped_column(JSON)
+    # Show-if rule (portal.trials.questionnaire): shown only when the answer to an EARLIER
+    # question of the same trial meets `operator` ('eq','ne','in','le','ge') with `values`
+    # (strings; one whole number for rating and NPS). A plain id, not a foreign key: SQLite could
+    # add one only by copying the questions table that answers reference; the builder refuses
+    # deleting a question a rule depends on instead.
+    show_if_question_id: Mapped[int | None] = mapped_column(Integer)
+    show_if_operator: Mapped[str | None] = mapped_column(String(8))
+    show_if_values: Mapped[list[str] | None] = mapped_column(JSON)
     # Guards its edit form against lost updates. Reordering writes `position` without it (see
     # trials.services.renumber), so moving questions never makes an open edit form stale.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

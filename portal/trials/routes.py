@@ -9,20 +9,24 @@ with the Conflict message, the person's input kept and the current values shown.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from portal import domain
 from portal.audit import services as audit
 from portal.errors import Conflict, show_refusal
 from portal.permissions import can, may_remove_owners, requires
-from portal.trials import bp, services
+from portal.trials import bp, logistics_routes, questionnaire, sampling, services, targeting
 from portal.trials.forms import (
     ApplyForm,
     EnrollmentFilterForm,
     OwnerForm,
     QuestionForm,
+    QuestionnaireCopyForm,
+    QuestionnaireImportForm,
+    QuotaForm,
+    SampleForm,
     StaffTrialFilterForm,
     TrialForm,
 )
@@ -81,6 +85,8 @@ def staff_edit(trial_id: int):
     form = TrialForm(obj=trial if request.method == "GET" else None)
     if request.method == "GET":
         form.segments.data = trial.segment_codes
+        for name, values in targeting.form_values(trial).items():
+            getattr(form, name).data = values
         form.show_version(trial)
     if form.validate_on_submit():
         try:
@@ -105,16 +111,21 @@ def _trial_conflict(trial_id: int, form):
     return render_template("trials/staff_form.html", form=form, trial=current, conflict=current), 409
 
 
-def _staff_detail_page(trial, status=200, owner_form=None):
+def _staff_detail_page(trial, status=200, owner_form=None, quota_form=None):
     owners = services.owners(trial)  # first: the permission checks below then read them
     candidates = services.owner_candidates(trial) if can("trials.manage_owners", obj=trial) else []
     return render_template(
         "trials/staff_detail.html", trial=trial, counts=services.trial_counts(trial),
+        funnel=sampling.funnel(trial), quotas=targeting.quota_fills(trial.id),
+        quota_form=quota_form or QuotaForm(formdata=None).setup(trial),
+        targeting=targeting.summary(trial),
+        starts_early=services.starts_early(trial, "running"),
         locked=services.questionnaire_locked(trial),
         transitions=services.allowed_transitions(trial),
         history=audit.history("trial", trial.id), owners=owners,
         owner_form=owner_form or OwnerForm(formdata=None).setup(candidates),
         candidates=candidates, may_remove_owners=may_remove_owners(current_user, trial),
+        library=questionnaire.library_entries(), show_if_text=questionnaire.describe_rule,
     ), status
 
 
@@ -131,12 +142,81 @@ def staff_status(trial_id: int):
     new_status = request.form.get("status", "")
     try:
         services.change_status(trial, new_status, current_user,
-                               version=as_version(request.form.get("version")))
+                               version=as_version(request.form.get("version")),
+                               early_start_confirmed=request.form.get("confirm_early_start") == "y")
     except (services.TrialRefused, Conflict) as exc:  # shown the trial as it is now
         flash(str(exc), "error")
         return _staff_detail_page(_trial_or_404(trial_id), status=409)
     flash(_("The trial is now %(status)s.", status=domain.TRIAL_STATUSES[new_status]), "success")
     return redirect(url_for("trials.staff_detail", trial_id=trial.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: quotas and samples
+
+
+@bp.post("/staff/trials/<int:trial_id>/quotas")
+@requires("trials.manage")
+def quota_add(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    form = QuotaForm().setup(trial)
+    if not form.validate_on_submit():
+        flash(_("No quota was saved. Please correct the marked fields."), "error")
+        return _staff_detail_page(trial, status=422, quota_form=form)
+    try:
+        targeting.add_quota(trial, form.segment.data, form.district.data, form.places.data,
+                            current_user)
+    except targeting.TargetingRefused as exc:
+        show_refusal(form, exc, _("No quota was saved. Please correct the marked fields."))
+        return _staff_detail_page(_trial_or_404(trial_id), status=422, quota_form=form)
+    flash(_("The quota was saved."), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#quotas")
+
+
+@bp.post("/staff/trials/<int:trial_id>/quotas/<int:quota_id>/remove")
+@requires("trials.manage")
+def quota_remove(trial_id: int, quota_id: int):
+    trial = _trial_or_404(trial_id)
+    try:
+        targeting.remove_quota(trial, quota_id, current_user)
+    except targeting.TargetingRefused as exc:
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    flash(_("The quota was removed."), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#quotas")
+
+
+@bp.get("/staff/trials/<int:trial_id>/sample")
+@requires("trials.manage")
+def sample(trial_id: int):
+    """The sample form; with a size, a draw to look at before inviting (nothing is stored)."""
+    trial = _trial_or_404(trial_id)
+    form = SampleForm(request.args)
+    drawn = None
+    if "size" in request.args and form.validate():
+        drawn = sampling.preview(trial, form.size.data)
+    status = 422 if form.errors else 200
+    return render_template("trials/staff_sample.html", trial=trial, form=form, drawn=drawn,
+                           quotas=targeting.quota_fills(trial.id), targeting=targeting.summary(trial),
+                           refusal=sampling.invite_refusal(trial)), status
+
+
+@bp.post("/staff/trials/<int:trial_id>/sample/invite")
+@requires("trials.manage")
+def sample_invite(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    ids = [int(v) for v in request.form.getlist("member_id") if v.isdigit() and len(v) < 10]
+    try:
+        invited, left_out = sampling.invite(trial, ids, current_user)
+    except targeting.TargetingRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("trials.sample", trial_id=trial_id))
+    flash(ngettext("%(num)d member was invited.", "%(num)d members were invited.", invited), "success")
+    if left_out:
+        flash(ngettext("%(num)d drawn member was left out: they no longer fit the sample.",
+                       "%(num)d drawn members were left out: they no longer fit the sample.", left_out),
+              "warning")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#funnel")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +276,7 @@ def _question_page(form, trial, question, locked, status, conflict=None):
 def question_new(trial_id: int):
     trial = _trial_or_404(trial_id)
     locked = services.questionnaire_locked(trial)
-    form = QuestionForm()
+    form = QuestionForm().setup(trial)
     if request.method == "GET":
         form.required.data = not locked
         return _question_page(form, trial, None, locked, 200)
@@ -217,9 +297,10 @@ def question_edit(trial_id: int, question_id: int):
     trial = _trial_or_404(trial_id)
     question = _question_or_404(trial, question_id)
     locked = services.questionnaire_locked(trial)
-    form = QuestionForm(obj=question if request.method == "GET" else None)
+    form = QuestionForm(obj=question if request.method == "GET" else None).setup(trial, question)
     if request.method == "GET":
         form.options.data = "\n".join(question.options or [])
+        form.show_rule(question)
         form.show_version(question)
         return _question_page(form, trial, question, locked, 200)
     if not form.validate_on_submit():
@@ -274,6 +355,87 @@ def question_move(trial_id: int, question_id: int):
 
 
 # ---------------------------------------------------------------------------------------------
+# Staff: standard questions, JSON export / import, copy (portal.trials.questionnaire)
+
+
+@bp.post("/staff/trials/<int:trial_id>/questions/library")
+@requires("trials.manage")
+def question_library_add(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    try:
+        added = questionnaire.add_standard(trial, request.form.get("standard", ""), current_user)
+    except services.TrialRefused as exc:
+        flash(str(exc), "error")
+        return _staff_detail_page(_trial_or_404(trial_id), status=409)
+    flash(ngettext("%(num)d standard question was added.", "%(num)d standard questions were added.",
+                   len(added)), "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + f"#question-{added[0].id}")
+
+
+@bp.get("/staff/trials/<int:trial_id>/questionnaire.json")
+@requires("trials.view")
+def questionnaire_export(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    return Response(questionnaire.export_json(trial), mimetype="application/json", headers={
+        "Content-Disposition": f"attachment; filename=trial-{trial.id}-questionnaire.json"})
+
+
+def _import_page(trial, import_form=None, copy_form=None, problems=(), status=200):
+    return render_template(
+        "trials/questionnaire_import.html", trial=trial, problems=problems,
+        import_form=import_form or QuestionnaireImportForm(formdata=None),
+        copy_form=copy_form or QuestionnaireCopyForm(formdata=None).setup(
+            questionnaire.copy_choices(current_user, trial)),
+        refusal=None if trial.status == "draft" else _(
+            "A questionnaire can be imported or copied only into a draft trial: this one has "
+            "started recruiting."),
+    ), status
+
+
+@bp.route("/staff/trials/<int:trial_id>/questionnaire/import", methods=["GET", "POST"])
+@requires("trials.manage")
+def questionnaire_import(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    if request.method == "GET":
+        return _import_page(trial)
+    form = QuestionnaireImportForm()
+    if not form.validate_on_submit():
+        return _import_page(trial, import_form=form, status=422)
+    upload = request.files.get("upload")
+    text = upload.read(questionnaire.MAX_IMPORT_BYTES + 1).decode("utf-8", "replace") \
+        if upload and upload.filename else (form.document.data or "")
+    try:
+        added = questionnaire.import_questionnaire(trial, text, form.mode.data == "replace", current_user)
+    except questionnaire.InvalidQuestionnaire as exc:
+        flash(str(exc), "error")
+        return _import_page(_trial_or_404(trial_id), import_form=form, problems=exc.problems, status=422)
+    except services.TrialRefused as exc:
+        show_refusal(form, exc)
+        return _import_page(_trial_or_404(trial_id), import_form=form, status=409)
+    flash(ngettext("%(num)d question was imported.", "%(num)d questions were imported.", len(added)),
+          "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#questions")
+
+
+@bp.post("/staff/trials/<int:trial_id>/questionnaire/copy")
+@requires("trials.manage")
+def questionnaire_copy(trial_id: int):
+    trial = _trial_or_404(trial_id)
+    form = QuestionnaireCopyForm().setup(questionnaire.copy_choices(current_user, trial))
+    if not form.validate_on_submit():
+        return _import_page(trial, copy_form=form, status=422)
+    source = services.get_trial(current_user, form.chosen()) if form.chosen() else None
+    try:
+        added = questionnaire.copy_questionnaire(trial, source, form.mode.data == "replace", current_user)
+    except services.TrialRefused as exc:
+        show_refusal(form, exc)
+        return _import_page(_trial_or_404(trial_id), copy_form=form, status=409)
+    flash(ngettext("%(num)d question was copied.", "%(num)d questions were copied.", len(added)),
+          "success")
+    return redirect(url_for("trials.staff_detail", trial_id=trial_id) + "#questions")
+
+
+# ---------------------------------------------------------------------------------------------
 # Staff: enrollment decisions
 
 
@@ -284,6 +446,7 @@ def _enrollments_page(trial, status=200):
     return render_template(
         "trials/staff_enrollments.html", trial=trial, page=page, filters=filters, counts=counts,
         places_left=services.places_left(trial, counts.accepted),
+        quotas=targeting.quota_fills(trial.id),
     ), status
 
 
@@ -341,6 +504,7 @@ def _member_detail_page(trial, form=None, status=200):
         form=form or ApplyForm(),
         places_left=services.places_left(trial, accepted),
         refusal=services.application_refusal(trial, current_user, enrollment, accepted),
+        **logistics_routes.member_context(trial, enrollment),  # the terminal / SIM shipment
     ), status
 
 

@@ -6,8 +6,10 @@ Rules:
 - Once a trial has a submitted evaluation its questionnaire is locked against changes that would
   corrupt the answers already given (see `check_*` below); a closed trial's questionnaire cannot
   change at all.
-- Members see trials of their segment that recruit or run; they apply within the enrollment
-  window while places are left (places = capacity minus accepted enrollments). The trial row is
+- Members see the trials that recruit or run and target them (segment, district, profile: see
+  `targeting`) or invite them; they apply within the enrollment window while places are left
+  (places = capacity minus accepted enrollments); accepting also needs room in every quota the
+  member counts in. Starting a trial before its start date needs an explicit confirmation. The trial row is
   locked (SELECT ... FOR UPDATE on PostgreSQL) while counting, so capacity holds under concurrency.
 - One enrollment per member and trial; a withdrawn member re-applies on the same row.
 
@@ -48,6 +50,7 @@ from portal.errors import Refused
 from portal.pagination import Page, paginate
 from portal.permissions import trial_scope
 from portal.text import clean_text
+from portal.trials import questionnaire, targeting
 from portal.trials.models import (
     Answer,
     Enrollment,
@@ -195,6 +198,7 @@ def check_windows(opens: date, closes: date, starts: date, ends: date) -> dict[s
 def _trial_values(trial: Trial) -> dict[str, Any]:
     values = audit.snapshot(trial, TRIAL_FIELDS)
     values["segments"] = trial.segment_codes
+    values.update(targeting.audit_values(trial))
     return values
 
 
@@ -244,6 +248,7 @@ def save_trial(trial: Trial | None, data: dict[str, Any], user: User,
             setattr(trial, name, clean_text(value) if name == "description" else value)
         current = {s.segment: s for s in trial.segments}
         trial.segments = [current.get(code) or TrialSegment(segment=code) for code in segments]
+        targeting.set_targeting(trial, *targeting.checked_targeting(data))
         after = _trial_values(trial)
         if before is not None and before != after:
             # A change of the segments alone touches no column of the trial: the new
@@ -273,17 +278,31 @@ def status_refusal(trial: Trial, new_status: str) -> str | None:
     return None
 
 
-def change_status(trial: Trial, new_status: str, actor: User, version: int | None = None) -> Trial:
+def starts_early(trial: Trial, new_status: str, today: date | None = None) -> bool:
+    """Would this move start the trial before its start date (it then needs a confirmation)?"""
+    return new_status == "running" and (today or domain.shanghai_today()) < trial.starts_on
+
+
+def change_status(trial: Trial, new_status: str, actor: User, version: int | None = None,
+                  early_start_confirmed: bool = False) -> Trial:
     """Move the trial to `new_status` if TRIAL_TRANSITIONS allows it, in one unit of work, from
-    a page showing it at `version` (Conflict when it changed since)."""
+    a page showing it at `version` (Conflict when it changed since). Starting it before its
+    start date needs `early_start_confirmed`, which the audit entry records."""
     check_version(trial, version)
     with unit_of_work():
         trial = db.scalar(select(Trial).where(Trial.id == trial.id).with_for_update()) or trial
         refusal = status_refusal(trial, new_status)
         if refusal:
             raise TrialRefused(refusal)
-        audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status},
-                     {"status": new_status})
+        after: dict[str, Any] = {"status": new_status}
+        if starts_early(trial, new_status):
+            if not early_start_confirmed:
+                raise TrialRefused(_(
+                    "This trial is planned to start on %(date)s. To start it now, tick the box "
+                    "confirming the early start.", date=_format_date(trial.starts_on)),
+                    field="confirm_early_start")
+            after["early_start_confirmed"] = trial.starts_on
+        audit.record(actor, "trial.status", "trial", trial.id, {"status": trial.status}, after)
         old_status = trial.status
         trial.status = new_status
         signals.trial_status_changed.send(trial, actor=actor, old_status=old_status,
@@ -441,6 +460,7 @@ def _question_audit(question: Question) -> dict[str, Any]:
     return dict(
         prompt=question.prompt, question_kind=question.kind, help_text=question.help_text,
         required=question.required, options=list(question.options or []),
+        **questionnaire.question_audit(question),  # English text and show-if rule
     )
 
 
@@ -453,6 +473,7 @@ def _question_values(data: dict[str, Any]) -> dict[str, Any]:
     return dict(
         kind=kind, prompt=clean_text(data.get("prompt")), help_text=clean_text(data.get("help_text")),
         required=bool(data.get("required")), options=options,
+        **questionnaire.english_values(kind, data, options),
     )
 
 
@@ -461,6 +482,7 @@ def add_question(trial: Trial, data: dict[str, Any], actor: User) -> Question:
     with unit_of_work():
         check_new_question(trial, values["required"], questionnaire_locked(trial))
         position = (max((q.position for q in trial.questions), default=-1)) + 1
+        values.update(questionnaire.checked_rule(trial.questions, None, position, data, values["required"]))
         question = Question(trial_id=trial.id, position=position, **values)
         db.add(question)
         db.flush()
@@ -475,8 +497,11 @@ def update_question(question: Question, data: dict[str, Any], actor: User,
     check_version(question, version)
     values = _question_values(data)
     with unit_of_work():
-        check_question_change(question, values["kind"], values["required"], values["options"],
-                              questionnaire_locked(question.trial))
+        locked = questionnaire_locked(question.trial)
+        check_question_change(question, values["kind"], values["required"], values["options"], locked)
+        values.update(questionnaire.checked_rule(question.trial.questions, question, question.position,
+                                                 data, values["required"], locked=locked))
+        questionnaire.check_source_change(question, values["kind"], values["options"])
         before = _question_audit(question)
         old_options = list(question.options or [])
         if values["kind"] != question.kind or any(o not in values["options"] for o in old_options):
@@ -497,6 +522,7 @@ def update_question(question: Question, data: dict[str, Any], actor: User,
 def delete_question(question: Question, actor: User) -> None:
     with unit_of_work():
         check_delete(question, questionnaire_locked(question.trial))
+        questionnaire.check_delete(question)  # no show-if rule may read it
         trial = question.trial
         audit.record(actor, "question.delete", "trial", trial.id,
                      {"question_id": question.id, **_question_audit(question),
@@ -530,6 +556,7 @@ def move_question(question: Question, direction: str, actor: User) -> None:
         if direction not in ("up", "down") or not 0 <= other < len(ordered):
             return
         ordered[index], ordered[other] = ordered[other], ordered[index]
+        questionnaire.check_order(ordered)  # show-if rules keep pointing backwards
         renumber(ordered)
         # Positions are recorded as people count them (from 1).
         audit.record(actor, "question.move", "trial", trial.id, {"position": index + 1},
@@ -589,6 +616,8 @@ def decide(trial: Trial, enrollment: Enrollment, accept: bool, staff: User) -> E
         previous = enrollment.status
         places = places_left(locked, accepted_count(locked.id)) if accept else None
         refusal = decision_refusal(locked.status, previous, accept, places)
+        if accept and not refusal:
+            refusal = targeting.quota_refusal(locked.id, enrollment.member_id)
         if refusal:
             raise TrialRefused(refusal)
         enrollment.status = "accepted" if accept else "declined"
@@ -609,15 +638,13 @@ def decide(trial: Trial, enrollment: Enrollment, accept: bool, staff: User) -> E
 
 
 def _visible_to(member: User):
-    return and_(
-        Trial.status.in_(MEMBER_STATUSES_SHOWN),
-        Trial.segments.any(TrialSegment.segment == member.segment),
-    )
+    return and_(Trial.status.in_(MEMBER_STATUSES_SHOWN), targeting.visible_to(member))
 
 
 def member_trials(member: User, per_page: int = MEMBER_PER_PAGE) -> Page:
-    """Trials open to the member's segment that recruit or run; rows are
-    (Trial, the member's Enrollment or None, accepted count). Three queries whatever the size."""
+    """Trials that recruit or run, open to the member by their targeting (segment, district,
+    profile) or to which they are invited; rows are (Trial, the member's Enrollment or None,
+    accepted count). A fixed number of queries whatever the size."""
     stmt = (
         select(Trial, Enrollment, _accepted_subquery().label("accepted"))
         .outerjoin(Enrollment, and_(Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id))
@@ -629,7 +656,9 @@ def member_trials(member: User, per_page: int = MEMBER_PER_PAGE) -> Page:
 
 def get_trial_open_to_member(member: User, trial_id: int) -> Trial | None:
     """The trial if the member may see it (and apply or withdraw there): never a draft; open to
-    their segment, or one they have an enrollment in (their segment may have changed since)."""
+    their segment, one they are invited to, or one they have an enrollment in (their segment may
+    have changed since). Within their segment, a trial whose districts or profile conditions
+    leave them out is shown with the reason (`application_refusal`)."""
     mine = select(Enrollment.id).where(
         Enrollment.trial_id == Trial.id, Enrollment.member_id == member.id
     ).exists()
@@ -637,7 +666,8 @@ def get_trial_open_to_member(member: User, trial_id: int) -> Trial | None:
         select(Trial).where(
             Trial.id == trial_id,
             Trial.status != "draft",
-            or_(Trial.segments.any(TrialSegment.segment == member.segment), mine),
+            or_(Trial.segments.any(TrialSegment.segment == member.segment), mine,
+                targeting.invited_to(member)),
         )
     )
 
@@ -652,8 +682,9 @@ def application_refusal(trial: Trial, member: User, enrollment: Enrollment | Non
                         accepted: int, today: date | None = None) -> str | None:
     """Why the member cannot apply now, or None if they can."""
     today = today or domain.shanghai_today()
-    if member.segment not in trial.segment_codes:
-        return _("This trial is not open to your segment.")
+    targeted = targeting.refusal(trial, member)
+    if targeted:
+        return targeted
     if enrollment is not None and enrollment.status in ("applied", "accepted"):
         return _("You have already applied to this trial.")
     if enrollment is not None and enrollment.status == "declined":
@@ -693,7 +724,10 @@ def apply(trial: Trial, member: User, motivation: str) -> Enrollment:
             if enrollment is None:
                 enrollment = Enrollment(trial_id=locked.id, member_id=member.id)
                 db.add(enrollment)
-            _fill_application(enrollment, clean_text(motivation), locked.auto_accept)
+            # A member whose quota is full waits for a staff decision (the quota may grow).
+            auto = locked.auto_accept and targeting.full_quota(
+                locked.id, member.segment, member.district) is None
+            _fill_application(enrollment, clean_text(motivation), auto)
     except IntegrityError:
         # Another request of the same member inserted the enrollment in between.
         raise TrialRefused(_("You have already applied to this trial.")) from None

@@ -11,6 +11,8 @@ from portal.db import utcnow
 from tests.conftest import XSS_PAYLOADS
 from tests.factories import make_user
 
+AFTER_REGISTERING = "/login?next=/profile/details?welcome%3D1"
+
 
 def make_invitation(app, segment="mobile", days=14, email=None):
     with app.test_request_context():
@@ -49,7 +51,8 @@ def without_tokens(page: str) -> str:
 def test_registration_creates_member_marks_invitation_and_asks_to_sign_in(app, client, dbs):
     invitation, token = make_invitation(app, segment="household")
     response = client.post(f"/join/{token}", data=valid(email="Wang.Fang@Example.com"))
-    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    # Sign in, then the profile questions (accounts.member_profile, skippable).
+    assert response.status_code == 302 and response.headers["Location"] == AFTER_REGISTERING
     user = dbs.scalar(select(User).where(User.email == "wang.fang@example.com"))
     assert user is not None
     assert (user.role, user.segment, user.district, user.phone, user.status) == (
@@ -123,7 +126,7 @@ def test_a_taken_email_looks_like_a_success_and_keeps_the_invitation(app, client
     taken = client.post(f"/join/{token}", data=valid(email="TAKEN@example.com"))
     new = fresh_client.post(f"/join/{other_token}", data=valid(email="new.person@example.com"))
     assert taken.status_code == new.status_code == 302
-    assert taken.headers["Location"] == new.headers["Location"] == "/login"
+    assert taken.headers["Location"] == new.headers["Location"] == AFTER_REGISTERING
     taken_page = client.get("/login").get_data(as_text=True)
     new_page = fresh_client.get("/login").get_data(as_text=True)
     assert THANKS in taken_page and THANKS in new_page

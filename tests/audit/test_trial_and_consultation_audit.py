@@ -142,7 +142,8 @@ def test_question_add_edit_move_delete_are_recorded_on_the_trial(dbs, product_cl
         assert (entry.actor_id, entry.object_type, entry.object_id) == (product_user.id, "trial", trial_id)
     assert add.action == "question.add" and add.before is None
     assert add.after == {"question_id": added_id, "prompt": "Which colour?", "question_kind": "single",
-                         "help_text": "", "required": True, "options": ["Red", "Blue"], "position": 4}
+                         "help_text": "", "required": True, "options": ["Red", "Blue"], "position": 4,
+                         "prompt_en": "", "help_text_en": "", "options_en": [], "show_if": None}
     assert edit.action == "question.update"
     assert edit.before == {"required": True, "options": ["Red", "Blue"]}
     assert edit.after == {"question_id": added_id, "prompt": "Which colour?", "required": False,

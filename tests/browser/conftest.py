@@ -121,11 +121,12 @@ def browser():
 @pytest.fixture
 def new_page(browser, live_server, request):
     """Opens pages in browser contexts of their own (each like a separate browser with its own
-    cookies); screenshots them into test-artifacts/ if the test fails."""
+    cookies); screenshots them into test-artifacts/ if the test fails. `options` go to the
+    context, e.g. new_page(java_script_enabled=False) for a browser without script."""
     contexts = []
 
-    def open_page():
-        context = browser.new_context(base_url=live_server)
+    def open_page(**options):
+        context = browser.new_context(base_url=live_server, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

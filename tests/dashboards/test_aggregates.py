@@ -1,4 +1,5 @@
-"""The dashboard's day aggregates: kept in step by the database triggers of migration 0013
+"""The maintained aggregates (the dashboard's days, 0013; the inbox's facets, 0016): kept in step
+by their database triggers
 through every kind of write, equal to a recount from scratch, filled by the migration from the
 rows already there, and read (instead of the submissions) by the dashboard."""
 from __future__ import annotations
@@ -19,8 +20,14 @@ from tests.dashboards.helpers import cell, day_counts, make_submission, total, u
 from tests.queries import sql_statements
 
 URL = "/staff/dashboard"
-TRIGGERS = {f"dash_{table}_{what}" for table in ("submissions", "gap_reports")
+TRIGGERS = {f"{table}_{what}" for table in ("dash_submissions", "dash_gap_reports", "inbox_facets",
+                                            "inbox_assignee_facets")
             for what in ("inserted", "deleted", "updated")}
+DAYS = ("dash_submission_days", "dash_gap_report_days")
+
+
+def _days(counts: dict) -> dict:
+    return {table: counts[table] for table in DAYS}
 
 
 def _in_step(app) -> dict:
@@ -79,12 +86,22 @@ def test_maintained_counts_equal_a_recount_after_every_kind_of_write(app, dbs, m
     assert counts["dash_gap_report_days"][("2026-02-28", "jingan", "billing_reminders")] == 3
     assert counts["dash_submission_days"][("2026-03-01", "gap_report")] == 6
 
-    # Status changes and edits that do not move a row: nothing changes.
+    assert counts["inbox_facets"][("gap_report", "new", "mobile", "xuhui", "store", "roaming", "2", "0",
+                                   "0")] == 5
+    assert counts["inbox_assignee_facets"][("0", "gap_report", "new", "mobile", "xuhui", "store",
+                                            "roaming", "2", "0", "0")] == 5
+
+    # Status changes and edits that do not move a row: no day changes; the facets follow the
+    # status.
     dbs.execute(update(Submission).values(status="in_review"))
     dbs.execute(update(ServiceGapReport).where(ServiceGapReport.id.in_(bulk)).values(status="in_review",
                                                                                       title="Edited"))
     dbs.commit()
-    assert _in_step(app) == counts
+    moved = _in_step(app)
+    assert _days(moved) == _days(counts)
+    assert not any(key[1] == "new" for key in moved["inbox_facets"])
+    assert moved["inbox_facets"][("gap_report", "in_review", "mobile", "xuhui", "store", "roaming",
+                                  "2", "0", "0")] == 5
 
     # Edits that move rows: to another day (across midnight), kind, district, commitment;
     # one by one through the ORM and many at once in one statement.
@@ -122,7 +139,8 @@ def test_maintained_counts_equal_a_recount_after_every_kind_of_write(app, dbs, m
     dbs.execute(delete(ServiceGapReport))
     dbs.execute(delete(Submission))
     dbs.commit()
-    assert _in_step(app) == {"dash_submission_days": {}, "dash_gap_report_days": {}}
+    assert _in_step(app) == {"dash_submission_days": {}, "dash_gap_report_days": {},
+                             "inbox_facets": {}, "inbox_assignee_facets": {}}
 
 
 def test_the_dashboard_reads_the_aggregates_not_the_submissions(app, office_client, dbs, member,
@@ -149,8 +167,9 @@ def test_the_dashboard_reads_the_aggregates_not_the_submissions(app, office_clie
     # ... until they are recounted.
     result = app.test_cli_runner().invoke(args=["rebuild-aggregates"])
     assert result.exit_code == 0, result.output
-    assert ("Recounted the dashboard aggregates (dash_submission_days: 2 rows, "
-            "dash_gap_report_days: 1 rows); 3 row(s) differed.") in result.output
+    assert ("Recounted the maintained aggregates (dash_submission_days: 2 rows, "
+            "dash_gap_report_days: 1 rows, inbox_facets: 1 rows, inbox_assignee_facets: 1 rows); "
+            "3 row(s) differed.") in result.output
     html = office_client.get(URL).get_data(as_text=True)
     assert day_counts(html)["2026-03-15"] == 1 and day_counts(html)["2026-03-10"] == 1
     assert cell(html, "xuhui:roaming") == (1, True) and total(html, "all") == 1
@@ -161,10 +180,11 @@ def test_the_dashboard_reads_the_aggregates_not_the_submissions(app, office_clie
 
 def test_rebuild_of_an_empty_database(app):
     result = app.test_cli_runner().invoke(args=["rebuild-aggregates", "--help"])
-    assert result.exit_code == 0 and "Recount the office dashboard" in result.output
+    assert result.exit_code == 0 and "Recount the office dashboard's day aggregates" in result.output
     result = app.test_cli_runner().invoke(args=["rebuild-aggregates"])
     assert result.exit_code == 0, result.output
-    assert "dash_submission_days: 0 rows, dash_gap_report_days: 0 rows); 0 row(s)" in result.output
+    assert ("dash_submission_days: 0 rows, dash_gap_report_days: 0 rows, inbox_facets: 0 rows, "
+            "inbox_assignee_facets: 0 rows); 0 row(s)") in result.output
 
 
 # --- the migration fills the tables from the rows already there ---------------------------------

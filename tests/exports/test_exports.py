@@ -27,7 +27,8 @@ SUBMISSION_HEADER = ["ID", "Kind", "Submitted at", "Status", "Title", "Descripti
                      "Tags", "Linked items"]
 SEGMENT_LABEL = "Mobile / 3G subscriber"
 ITEM_HEADER = ["ID", "Title", "Commitment area", "Department", "Priority", "Status", "DMAIC phase",
-               "Due date", "Overdue", "Linked submissions", "Created", "Closed at", "Resolution note"]
+               "Due date", "Overdue", "Linked submissions", "Created", "Closed at", "Resolution note",
+               "Fix answers", "Fixed: yes", "Fixed: not yet", "Average handling rating"]
 
 
 # The shared builder, with a Chinese title and text the exports must keep as they are.
@@ -240,13 +241,18 @@ def test_items_csv_and_xlsx_content(office_client, dbs, member):
     done = make_item(dbs, title="Clear bills", status="done", due_on=today - timedelta(days=2),
                      resolution_note="账单已改 =SUM(1)", closed_at=datetime(2026, 2, 1, 1, 0, tzinfo=UTC),
                      created_at=datetime(2026, 1, 6, 2, 0, tzinfo=UTC))
+    # The members' answers to "Is it fixed for you?" on the done item.
+    factories.make_fix_confirmation(dbs, done, subs[0], fixed=True, rating=5)
+    factories.make_fix_confirmation(dbs, done, subs[1], fixed=False, rating=2)
 
     table = read_csv(office_client.get("/staff/exports/improvements.csv"))
     assert table[0] == ITEM_HEADER
+    assert table[1][13:] == ["2", "1", "1", "3.5"]
     assert [int(r[0]) for r in table[1:]] == [done.id, late.id]
     assert table[2] == [str(late.id), "缩短排队 Shorter queues", "Counter service",
                         "客户服务部 Customer service", "High", "In progress", "Improve",
-                        (today - timedelta(days=2)).isoformat(), "Yes", "2", "2026-01-05 10:00", "", ""]
+                        (today - timedelta(days=2)).isoformat(), "Yes", "2", "2026-01-05 10:00", "", "",
+                        "0", "0", "0", ""]
     assert table[1][8] == ""  # done is not overdue
     assert table[1][11] == "2026-02-01 09:00"
     assert table[1][12] == "账单已改 =SUM(1)"  # no formula at the start: left as written

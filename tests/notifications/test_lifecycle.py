@@ -122,6 +122,25 @@ def test_a_trial_recruiting_tells_the_active_members_of_its_segments_once(app, d
     assert sorted(m.to_address for m in mails(dbs)) == sorted([mobile.email, household.email])
 
 
+def test_a_targeted_trial_recruiting_tells_only_the_members_it_is_open_to(app, dbs):
+    from portal.signals import trial_status_changed
+    from tests.factories import make_profile, make_targeting
+
+    fit = make_user(dbs, segment="mobile", district="pudong")
+    make_profile(dbs, fit, handset_os="android")
+    wrong_os = make_user(dbs, segment="mobile", district="minhang")
+    make_profile(dbs, wrong_os, handset_os="ios")
+    make_user(dbs, segment="mobile", district="pudong")  # no profile: the condition is unmet
+    elsewhere = make_user(dbs, segment="mobile", district="xuhui")
+    make_profile(dbs, elsewhere, handset_os="android")
+    staff = make_user(dbs, role="office")
+    trial = make_trial(dbs, segments=("mobile",), status="recruiting", title="5G Android")
+    make_targeting(dbs, trial, districts=("pudong", "minhang"), handset_os=["android"])
+    send(app, trial_status_changed, Trial, trial.id, actor=staff, old_status="draft",
+         new_status="recruiting")
+    assert [n.user_id for n in notices(dbs, kind="trial_open")] == [fit.id]
+
+
 def test_a_trial_running_tells_its_accepted_members_with_the_link_to_evaluate(app, dbs, member,
                                                                               other_member):
     from portal.signals import trial_status_changed
@@ -473,9 +492,12 @@ def test_each_kind_reads_on_the_list(app, client, dbs, member, office_user):
     login(client, member)
     for language in ("en", "zh_Hans"):
         client.language(language)
-        response = client.get("/notifications")
-        assert response.status_code == 200
-        assert response.get_data(as_text=True).count('class="card notification unread"') == len(KINDS)
+        shown = 0
+        for page in (1, 2):  # more kinds than one page of the list holds
+            response = client.get(f"/notifications?page={page}")
+            assert response.status_code == 200
+            shown += response.get_data(as_text=True).count('class="card notification unread"')
+        assert shown == len(KINDS)
 
 
 def test_a_segment_wide_notice_is_composed_once_per_language(app, dbs, monkeypatch):
