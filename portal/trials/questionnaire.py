@@ -53,8 +53,8 @@ OPERATORS = {
     "eq": _l("equals"),
     "ne": _l("does not equal"),
     "in": _l("is one of"),
-    "le": _l("is at most (<=)"),
-    "ge": _l("is at least (>=)"),
+    "le": _l("is at most (≤)"),
+    "ge": _l("is at least (≥)"),
 }
 # How many earlier trials the copy select offers (the most recent first).
 COPY_CHOICES = 100
@@ -128,7 +128,7 @@ def sources(questions: Iterable[Question]) -> set[int]:
 
 
 def describe_rule(question: Question, questions: Sequence[Question]) -> str | None:
-    """The rule in words for the builder: 'Shown if question 1 is at most (<=) 6'."""
+    """The rule in words for the builder: 'Shown if question 1 is at most (≤) 6'."""
     if question.show_if_question_id is None:
         return None
     source = next((q for q in questions if q.id == question.show_if_question_id), None)

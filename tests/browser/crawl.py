@@ -36,7 +36,9 @@ SKIPPED_ENDPOINTS = {
 SETTLE_S = 0.4
 NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 # The button that sends a page's form (not a search form's, which is GET).
-SEND = "main form[method=post] button[type=submit]"
+# The first visible one: a form whose content adds buttons of its own repeats its sending button,
+# hidden, as its first (macros/forms.html default_submit).
+SEND = "main form[method=post] button[type=submit]:visible"
 
 # The elements that stick out past the right edge while their parent does not: where the
 # sideways scroll comes from.

@@ -284,7 +284,7 @@ def test_builder_saves_a_rule_and_describes_it(dbs, product_client, draft):
     saved = reload(dbs, comments)
     assert (saved.show_if_question_id, saved.show_if_operator, saved.show_if_values) == (nps.id, "le", ["6"])
     html = product_client.get(f"/staff/trials/{draft.id}").get_data(as_text=True)
-    assert "Shown if question 1 is at most (&lt;=) 6" in html
+    assert "Shown if question 1 is at most (≤) 6" in html
     # The edit form shows the rule as stored.
     page = product_client.get(f"/staff/trials/{draft.id}/questions/{comments.id}/edit").get_data(as_text=True)
     assert f'<option selected value="{nps.id}">' in page and 'value="6"' in page
