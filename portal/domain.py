@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from wtforms.fields.choices import SelectChoice
 
 # The operator and its members are in Shanghai: "today" for windows and deadlines is Shanghai's.
@@ -47,10 +47,11 @@ ORGANIZATION_SEGMENTS = ("enterprise", "sme")
 SUPPORT_CATEGORIES = {
     "network": _l("Network"),
     "billing": _l("Billing"),
-    "roaming": _l("International roaming"),
+    # The words of a problem, not the service commitments' names (same English, other Chinese).
+    "roaming": lazy_pgettext("support category", "International roaming"),
     "e_channels": _l("E-channels"),
     "value_added_services": _l("Value-added services"),
-    "counter_service": _l("Counter service"),
+    "counter_service": lazy_pgettext("support category", "Counter service"),
     "it_systems": _l("IT systems"),
     "logistics": _l("Logistics"),
     "other": _l("Other"),
@@ -68,12 +69,14 @@ SUPPORT_URGENCIES = {
     "urgent": _l("Urgent"),
     "normal": _l("Normal"),
 }
+# "Accepted", "Answered" and "New" mean other things elsewhere (an enrollment, a time, a
+# submission): the support request's own words, by context.
 SUPPORT_STATUSES = {
-    "new": _l("New"),
-    "accepted": _l("Accepted"),
-    "answered": _l("Answered"),
+    "new": lazy_pgettext("support status", "New"),
+    "accepted": lazy_pgettext("support status", "Accepted"),
+    "answered": lazy_pgettext("support status", "Answered"),
     "confirmed": _l("Confirmed by the district"),
-    "closed": _l("Closed"),
+    "closed": lazy_pgettext("support status", "Closed"),
 }
 
 

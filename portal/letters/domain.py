@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 LETTER_STATUSES = {
     "draft": _l("Draft"),
@@ -37,7 +37,7 @@ RECORD_KINDS = {
 }
 TASK_STATES = {
     "done": _l("Done"),
-    "open": _l("Open"),
+    "open": lazy_pgettext("key task", "Open"),
     "overdue": _l("Overdue"),
 }
 

@@ -3,7 +3,7 @@ scoreboard and the case library. The services check the values (LetterRefused na
 the forms carry them and keep what was typed when a save is refused."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -35,7 +35,7 @@ class PrepareForm(FlaskForm):
 
 
 class TargetForm(VersionedForm):
-    measure = SelectField(_l("Measure"), choices=[])
+    measure = SelectField(lazy_pgettext("letter target", "Measure"), choices=[])
     target = StringField(_l("Target"), filters=[_strip],
                          validators=[InputRequired(_l("Please give a number such as 95 or 4.5."))],
                          description=_l("Shares and NPS in points (95 means 95%); ratings 1-5."),
@@ -64,7 +64,7 @@ class SignOffForm(VersionedForm):
 
 class EntryForm(FlaskForm):
     unit_id = SelectField(_l("Unit"), choices=[])
-    measure = SelectField(_l("Measure"), choices=[])
+    measure = SelectField(lazy_pgettext("letter target", "Measure"), choices=[])
     period = SelectField(_l("Month or quarter"), choices=[])
     value = StringField(_l("Figure"), filters=[_strip],
                         validators=[InputRequired(_l("Please give a number such as 95 or 4.5."))],

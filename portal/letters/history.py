@@ -1,6 +1,6 @@
 """How the audit entries of letters, typed-in figures, service stars and classic cases are told
 in their History and the audit log (see portal.audit.history)."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from portal import domain as portal_domain
 from portal.audit import Field, describe
@@ -19,7 +19,7 @@ describe(
     unit_id=Field(_l("Unit"), lookup=department_names),
     year=Field(_l("Year")),
     status=Field(_l("Status"), domain.LETTER_STATUSES),
-    measure=Field(_l("Measure"), _MEASURE_LABELS),
+    measure=Field(lazy_pgettext("letter target", "Measure"), _MEASURE_LABELS),
     target=Field(_l("Target")),
     task=Field(_l("Key task")),
     due_on=Field(_l("Due date"), format=as_date),
@@ -31,7 +31,7 @@ describe(
     "measure_entry",
     actions={"entry.set": _l("Figure typed in")},
     unit_id=Field(_l("Unit"), lookup=department_names),
-    measure=Field(_l("Measure"), _MEASURE_LABELS),
+    measure=Field(lazy_pgettext("letter target", "Measure"), _MEASURE_LABELS),
     period=Field(_l("Period")),
     value=Field(_l("Figure")),
 )

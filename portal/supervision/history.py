@@ -1,5 +1,5 @@
 """How the audit entries of support requests and routing rules read in their History."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 from portal import domain
 from portal.audit import Field, describe
@@ -7,9 +7,11 @@ from portal.improvements.history import department_names
 
 describe(
     "support_request",
-    actions={"route": _l("Routed"), "accept": _l("Accepted"), "answer": _l("Answered"),
+    actions={"route": _l("Routed"), "accept": lazy_pgettext("support status", "Accepted"),
+             "answer": lazy_pgettext("support status", "Answered"),
              "send_back": _l("Sent back"), "confirm": _l("Confirmed by the district"),
-             "close": _l("Closed"), "escalate": _l("Not accepted in time: escalated")},
+             "close": lazy_pgettext("support status", "Closed"),
+             "escalate": _l("Not accepted in time: escalated")},
     title=Field(_l("What the front line needs")),
     category=Field(_l("Problem category"), domain.SUPPORT_CATEGORIES),
     urgency=Field(_l("Urgency"), domain.SUPPORT_URGENCIES),

@@ -36,9 +36,9 @@ SKIPPED_ENDPOINTS = {
 SETTLE_S = 0.4
 NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 # The button that sends a page's form (not a search form's, which is GET).
-# The first visible one: a form whose content adds buttons of its own repeats its sending button,
-# hidden, as its first (macros/forms.html default_submit).
-SEND = "main form[method=post] button[type=submit]:visible"
+# The first one a person can press: a form whose content adds buttons of its own repeats its
+# sending button, hidden (aria-hidden, 1 px), as its first (macros/forms.html default_submit).
+SEND = "main form[method=post] button[type=submit]:not([aria-hidden=true])"
 
 # The elements that stick out past the right edge while their parent does not: where the
 # sideways scroll comes from.

@@ -22,7 +22,7 @@ QUEUE = dict(title="营业厅排队等候时间过长", commitment="counter_serv
 def _scores(page: str, testid: str) -> list[tuple[str, int]]:
     table = page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
     return [(number, int(score)) for number, score in
-            re.findall(r"<td>#(\d+)</td>.*?(\d+) of 100", table, re.S)]
+            re.findall(r"<td[^>]*>#(\d+)</td>.*?(\d+) of 100", table, re.S)]
 
 
 def test_similar_submissions_and_items_are_shown_with_scores(dbs, office_client, member, other_member):
