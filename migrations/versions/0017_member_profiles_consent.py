@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.db
+from portal import ddl
 
 revision = '0017'
 down_revision = '0016'
@@ -16,28 +17,6 @@ depends_on = None
 
 _OLD_STATUS = "status IN ('active','paused')"
 _NEW_STATUS = "status IN ('active','paused','deleted')"
-
-
-def _users_status_check(old: str, new: str) -> None:
-    """Replace the CHECK on users.status.
-
-    PostgreSQL changes the constraint in place. SQLite cannot; batch mode would copy the users
-    table, and dropping the original with foreign keys on (portal.db turns them on, and a PRAGMA
-    is ignored inside the migration's transaction) deletes or refuses every row pointing at a
-    user. SQLite's documented way for a CHECK that only widens or narrows is to edit the stored
-    CREATE TABLE text (https://sqlite.org/lang_altertable.html#otheralter, "simpler procedure")."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        op.drop_constraint(op.f('ck_users_status'), 'users', type_='check')
-        op.create_check_constraint(op.f('ck_users_status'), 'users', new)
-        return
-    version = bind.exec_driver_sql('PRAGMA schema_version').scalar()
-    bind.exec_driver_sql('PRAGMA writable_schema=ON')
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'users'",
-        (old, new))
-    bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
-    bind.exec_driver_sql('PRAGMA writable_schema=OFF')
 
 
 def upgrade() -> None:
@@ -89,13 +68,13 @@ def upgrade() -> None:
     )
     op.create_index('ix_consent_records_user_notice', 'consent_records', ['user_id', 'notice_id'], unique=True)
 
-    _users_status_check(_OLD_STATUS, _NEW_STATUS)
+    ddl.replace_check(op, 'users', 'ck_users_status', _OLD_STATUS, _NEW_STATUS)
 
 
 def downgrade() -> None:
     # Erased accounts cannot become active again: they stay out of sign-in as 'paused'.
     op.execute("UPDATE users SET status = 'paused' WHERE status = 'deleted'")
-    _users_status_check(_NEW_STATUS, _OLD_STATUS)
+    ddl.replace_check(op, 'users', 'ck_users_status', _NEW_STATUS, _OLD_STATUS)
     op.drop_index('ix_consent_records_user_notice', table_name='consent_records')
     op.drop_table('consent_records')
     op.drop_index(op.f('ix_privacy_notices_published_at'), table_name='privacy_notices')

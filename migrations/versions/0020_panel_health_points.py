@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.db
+from portal import ddl
 
 revision = '0020'
 down_revision = '0019'
@@ -53,63 +54,6 @@ def _counts(dialect: str):
          {"role": "{r}role", "month": MONTH[dialect]}),
         ("panel_active_month_counts", "member_active_months", ("month",), {"month": "{r}month"}),
     )
-
-
-def _sqlite_triggers(count, table, watched, keys):
-    columns = ", ".join(keys)
-
-    def values(row):
-        return ", ".join(expr.format(r=f"{row}.") for expr in keys.values())
-
-    def match(row):
-        return " AND ".join(f"{k} = {expr.format(r=f'{row}.')}" for k, expr in keys.items())
-
-    add = (f"INSERT INTO {count} ({columns}, count) VALUES ({values('NEW')}, 1) "
-           f"ON CONFLICT ({columns}) DO UPDATE SET count = count + 1;")
-    remove = (f"UPDATE {count} SET count = count - 1 WHERE {match('OLD')}; "
-              f"DELETE FROM {count} WHERE {match('OLD')} AND count <= 0;")
-    moved = " OR ".join(f"({expr.format(r='OLD.')}) IS NOT ({expr.format(r='NEW.')})"
-                        for expr in keys.values())
-    return [
-        f"CREATE TRIGGER {count}_inserted AFTER INSERT ON {table} BEGIN {add} END",
-        f"CREATE TRIGGER {count}_deleted AFTER DELETE ON {table} BEGIN {remove} END",
-        f"CREATE TRIGGER {count}_updated AFTER UPDATE OF {', '.join(watched)} ON {table} "
-        f"WHEN {moved} BEGIN {remove} {add} END",
-    ]
-
-
-def _pg_triggers(count, table, _watched, keys):
-    columns = ", ".join(keys)
-    select_keys = ", ".join(f"{expr.format(r='')} AS {k}" for k, expr in keys.items())
-    upsert = (f"INSERT INTO {count} AS t ({columns}, count) SELECT {columns}, n FROM delta "
-              f"ON CONFLICT ({columns}) DO UPDATE SET count = t.count + EXCLUDED.count;")
-    join = " AND ".join(f"t.{k} = g.{k}" for k in keys)
-    drop_zero = (f"DELETE FROM {count} AS t USING (SELECT DISTINCT {select_keys} FROM old_rows) "
-                 f"AS g WHERE {join} AND t.count <= 0;")
-    bodies = {
-        "inserted": (f"WITH delta AS (SELECT {select_keys}, count(*) AS n FROM new_rows "
-                     f"GROUP BY {columns}) {upsert}"),
-        "deleted": (f"WITH delta AS (SELECT {select_keys}, -count(*) AS n FROM old_rows "
-                    f"GROUP BY {columns}) {upsert} {drop_zero}"),
-        # Every UPDATE statement comes here (a transition table allows no column list); rows
-        # whose keys did not change cancel out and leave nothing to write.
-        "updated": (f"WITH delta AS (SELECT {columns}, sum(n) AS n FROM ("
-                    f"SELECT {select_keys}, -1 AS n FROM old_rows UNION ALL "
-                    f"SELECT {select_keys}, 1 AS n FROM new_rows) AS moved "
-                    f"GROUP BY {columns} HAVING sum(n) <> 0) {upsert} {drop_zero}"),
-    }
-    referencing = {"inserted": "NEW TABLE AS new_rows", "deleted": "OLD TABLE AS old_rows",
-                   "updated": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
-    event = {"inserted": "INSERT", "deleted": "DELETE", "updated": "UPDATE"}
-    statements = []
-    for what, body in bodies.items():
-        statements += [
-            f"CREATE FUNCTION {count}_{what}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {body} RETURN NULL; END $$",
-            f"CREATE TRIGGER {count}_{what} AFTER {event[what]} ON {table} "
-            f"REFERENCING {referencing[what]} FOR EACH STATEMENT EXECUTE FUNCTION {count}_{what}()",
-        ]
-    return statements
 
 
 def _create_counts() -> None:
@@ -143,20 +87,15 @@ def _create_counts() -> None:
         op.execute(f"INSERT INTO {count} ({', '.join(keys)}, count) "
                    f"SELECT {', '.join(expr.format(r='') for expr in keys.values())}, count(*) "
                    f"FROM {table} GROUP BY {positions}")
-        make = _pg_triggers if dialect == "postgresql" else _sqlite_triggers
-        for statement in make(count, table, watched, keys):
+        for statement in ddl.count_triggers(dialect, count, table, keys, watched):
             op.execute(statement)
 
 
 def _drop_counts() -> None:
     dialect = op.get_bind().dialect.name
     for count, table, _watched, _keys in _counts(dialect):
-        for what in ("inserted", "deleted", "updated"):
-            if dialect == "postgresql":
-                op.execute(f"DROP TRIGGER IF EXISTS {count}_{what} ON {table}")
-                op.execute(f"DROP FUNCTION IF EXISTS {count}_{what}()")
-            else:
-                op.execute(f"DROP TRIGGER IF EXISTS {count}_{what}")
+        for statement in ddl.drop_count_triggers(dialect, count, table):
+            op.execute(statement)
     op.drop_table('panel_active_month_counts')
     op.drop_table('panel_registration_months')
     op.drop_table('panel_member_counts')

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.db
+from portal import ddl
 
 revision = '0025'
 down_revision = '0024'
@@ -21,23 +22,6 @@ depends_on = None
 
 _OLD_ROLE = "role IN ('member','product','office','admin')"
 _NEW_ROLE = "role IN ('member','product','office','admin','branch')"
-
-
-def _users_role_check(old: str, new: str) -> None:
-    """Replace the CHECK on users.role (see migration 0017's _users_status_check for why SQLite
-    edits the stored CREATE TABLE text instead of copying the table)."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        op.drop_constraint(op.f('ck_users_role'), 'users', type_='check')
-        op.create_check_constraint(op.f('ck_users_role'), 'users', new)
-        return
-    version = bind.exec_driver_sql('PRAGMA schema_version').scalar()
-    bind.exec_driver_sql('PRAGMA writable_schema=ON')
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'users'",
-        (old, new))
-    bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
-    bind.exec_driver_sql('PRAGMA writable_schema=OFF')
 
 
 _SQLITE_KIND = "kind VARCHAR(16) DEFAULT 'department' NOT NULL"
@@ -55,8 +39,8 @@ def _add_units() -> None:
         op.execute('ALTER TABLE departments ADD COLUMN ' + _SQLITE_KIND + _SQLITE_KIND_CHECK)
         op.execute('ALTER TABLE users ADD COLUMN unit_id INTEGER')
         # Every unit_id is NULL yet: adding the constraint cannot break a row (the "simpler
-        # procedure" of https://sqlite.org/lang_altertable.html#otheralter, as 0017 uses it).
-        _sqlite_replace_text('users', _SQLITE_PK, _SQLITE_PK + _SQLITE_UNIT_FK)
+        # procedure": portal.ddl.sqlite_edit_table).
+        ddl.sqlite_edit_table(op.get_bind(), 'users', _SQLITE_PK, _SQLITE_PK + _SQLITE_UNIT_FK)
     else:
         op.add_column('departments', sa.Column(
             'kind', sa.String(length=16), nullable=False, server_default='department'))
@@ -67,20 +51,6 @@ def _add_units() -> None:
                               ['unit_id'], ['id'], ondelete='SET NULL')
     op.add_column('departments', sa.Column('district', sa.String(length=16), nullable=True))
     op.create_index(op.f('ix_users_unit_id'), 'users', ['unit_id'], unique=False)
-
-
-def _sqlite_replace_text(table: str, old: str, new: str) -> None:
-    """Edit `table`'s stored CREATE TABLE text (as 0017 does): a batch copy of users or
-    departments would break every table referencing them. Also takes a constraint out before
-    SQLite's native DROP COLUMN, which refuses a column in one."""
-    bind = op.get_bind()
-    version = bind.exec_driver_sql('PRAGMA schema_version').scalar()
-    bind.exec_driver_sql('PRAGMA writable_schema=ON')
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
-        (old, new, table))
-    bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
-    bind.exec_driver_sql('PRAGMA writable_schema=OFF')
 
 
 def _create_tables() -> None:
@@ -187,7 +157,7 @@ def _notices_about_requests() -> None:
     """notifications.support_request_id: a notice may point at a support request."""
     op.add_column('notifications', sa.Column('support_request_id', sa.Integer(), nullable=True))
     if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_replace_text('notifications', _NOTIFICATIONS_PK, _NOTIFICATIONS_PK + _SQLITE_NOTICE_FK)
+        ddl.sqlite_edit_table(op.get_bind(), 'notifications', _NOTIFICATIONS_PK, _NOTIFICATIONS_PK + _SQLITE_NOTICE_FK)
     else:
         op.create_foreign_key(
             op.f('fk_notifications_support_request_id_support_requests'), 'notifications',
@@ -196,14 +166,14 @@ def _notices_about_requests() -> None:
 
 def upgrade() -> None:
     _add_units()
-    _users_role_check(_OLD_ROLE, _NEW_ROLE)
+    ddl.replace_check(op, 'users', 'ck_users_role', _OLD_ROLE, _NEW_ROLE)
     _create_tables()
     _notices_about_requests()
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_replace_text('notifications', _SQLITE_NOTICE_FK, '')
+        ddl.sqlite_edit_table(op.get_bind(), 'notifications', _SQLITE_NOTICE_FK, '')
     else:
         op.drop_constraint(op.f('fk_notifications_support_request_id_support_requests'),
                            'notifications', type_='foreignkey')
@@ -216,11 +186,11 @@ def downgrade() -> None:
     # District-branch staff cannot keep a role that no longer exists: they become paused members
     # (an administrator gives them a role again after a re-upgrade).
     op.execute("UPDATE users SET role = 'member', status = 'paused' WHERE role = 'branch'")
-    _users_role_check(_NEW_ROLE, _OLD_ROLE)
+    ddl.replace_check(op, 'users', 'ck_users_role', _NEW_ROLE, _OLD_ROLE)
     op.drop_index(op.f('ix_users_unit_id'), table_name='users')
     if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_replace_text('users', _SQLITE_UNIT_FK, '')
-        _sqlite_replace_text('departments', _SQLITE_KIND_CHECK, '')
+        ddl.sqlite_edit_table(op.get_bind(), 'users', _SQLITE_UNIT_FK, '')
+        ddl.sqlite_edit_table(op.get_bind(), 'departments', _SQLITE_KIND_CHECK, '')
     else:
         op.drop_constraint(op.f('fk_users_unit_id_departments'), 'users', type_='foreignkey')
         op.drop_constraint(op.f('ck_departments_kind'), 'departments', type_='check')

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.db
+from portal import ddl
 
 revision = '0027'
 down_revision = '0026'
@@ -39,7 +40,7 @@ def upgrade() -> None:
         op.execute('ALTER TABLE support_bulletins ADD COLUMN published_by_id INTEGER')
         # Every published_by_id is NULL yet: adding the constraint to the stored text cannot break
         # a row (as 0025 adds users.unit_id's).
-        _sqlite_replace_text('support_bulletins', _SQLITE_PK, _SQLITE_PK + _SQLITE_PUBLISHED_BY_FK)
+        ddl.sqlite_edit_table(op.get_bind(), 'support_bulletins', _SQLITE_PK, _SQLITE_PK + _SQLITE_PUBLISHED_BY_FK)
     else:
         op.add_column('support_bulletins', sa.Column(
             'status', sa.String(length=16), server_default='draft', nullable=False))
@@ -72,8 +73,8 @@ def downgrade() -> None:
     if _sqlite():
         # SQLite's native DROP COLUMN refuses a column in a constraint: take the inline
         # constraint out of the stored CREATE TABLE text first (as 0025 does).
-        _sqlite_replace_text('support_bulletins', _SQLITE_PUBLISHED_BY_FK, '')
-        _sqlite_replace_text('support_bulletins', _SQLITE_STATUS,
+        ddl.sqlite_edit_table(op.get_bind(), 'support_bulletins', _SQLITE_PUBLISHED_BY_FK, '')
+        ddl.sqlite_edit_table(op.get_bind(), 'support_bulletins', _SQLITE_STATUS,
                              "status VARCHAR(16) DEFAULT 'draft' NOT NULL")
         op.execute('ALTER TABLE support_bulletins DROP COLUMN published_by_id')
         op.execute('ALTER TABLE support_bulletins DROP COLUMN status')
@@ -83,14 +84,3 @@ def downgrade() -> None:
         op.drop_column('support_bulletins', 'published_by_id')
         op.drop_constraint(op.f('ck_support_bulletins_status'), 'support_bulletins', type_='check')
         op.drop_column('support_bulletins', 'status')
-
-
-def _sqlite_replace_text(table: str, old: str, new: str) -> None:
-    bind = op.get_bind()
-    version = bind.exec_driver_sql('PRAGMA schema_version').scalar()
-    bind.exec_driver_sql('PRAGMA writable_schema=ON')
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
-        (old, new, table))
-    bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
-    bind.exec_driver_sql('PRAGMA writable_schema=OFF')
