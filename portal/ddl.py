@@ -21,23 +21,27 @@ EVENTS = ("inserted", "deleted", "updated")
 
 
 def count_triggers(dialect: str, aggregate: str, table: str, keys: Mapping[str, str],
-                   watched: Sequence[str], count: str = "count") -> list[str]:
-    """The statements creating the triggers (named `<aggregate>_<event>`) that keep `aggregate`
-    counting the rows of `table` per `keys`; `watched`: the columns of `table` whose change can
-    move a row to another key."""
+                   watched: Sequence[str], count: str = "count", name: str | None = None
+                   ) -> list[str]:
+    """The statements creating the triggers (named `<name>_<event>`, `name` being `aggregate`
+    unless given: one aggregate counting several tables needs a name per table) that keep
+    `aggregate` counting the rows of `table` per `keys`; `watched`: the columns of `table` whose
+    change can move a row to another key."""
     make = _pg_triggers if dialect == "postgresql" else _sqlite_triggers
-    return make(aggregate, table, keys, watched, count)
+    return make(aggregate, table, keys, watched, count, name or aggregate)
 
 
-def drop_count_triggers(dialect: str, aggregate: str, table: str) -> list[str]:
+def drop_count_triggers(dialect: str, aggregate: str, table: str, name: str | None = None
+                        ) -> list[str]:
+    name = name or aggregate
     if dialect == "postgresql":
         return [statement for what in EVENTS for statement in (
-            f"DROP TRIGGER IF EXISTS {aggregate}_{what} ON {table}",
-            f"DROP FUNCTION IF EXISTS {aggregate}_{what}()")]
-    return [f"DROP TRIGGER IF EXISTS {aggregate}_{what}" for what in EVENTS]
+            f"DROP TRIGGER IF EXISTS {name}_{what} ON {table}",
+            f"DROP FUNCTION IF EXISTS {name}_{what}()")]
+    return [f"DROP TRIGGER IF EXISTS {name}_{what}" for what in EVENTS]
 
 
-def _sqlite_triggers(aggregate, table, keys, watched, count):
+def _sqlite_triggers(aggregate, table, keys, watched, count, name):
     columns = ", ".join(keys)
 
     def values(row):
@@ -53,14 +57,14 @@ def _sqlite_triggers(aggregate, table, keys, watched, count):
     moved = " OR ".join(f"({expr.format(r='OLD.')}) IS NOT ({expr.format(r='NEW.')})"
                         for expr in keys.values())
     return [
-        f"CREATE TRIGGER {aggregate}_inserted AFTER INSERT ON {table} BEGIN {add} END",
-        f"CREATE TRIGGER {aggregate}_deleted AFTER DELETE ON {table} BEGIN {remove} END",
-        f"CREATE TRIGGER {aggregate}_updated AFTER UPDATE OF {', '.join(watched)} ON {table} "
+        f"CREATE TRIGGER {name}_inserted AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {name}_deleted AFTER DELETE ON {table} BEGIN {remove} END",
+        f"CREATE TRIGGER {name}_updated AFTER UPDATE OF {', '.join(watched)} ON {table} "
         f"WHEN {moved} BEGIN {remove} {add} END",
     ]
 
 
-def _pg_triggers(aggregate, table, keys, _watched, count):
+def _pg_triggers(aggregate, table, keys, _watched, count, name):
     columns = ", ".join(keys)
     select_keys = ", ".join(f"{expr.format(r='')} AS {k}" for k, expr in keys.items())
     upsert = (f"INSERT INTO {aggregate} AS t ({columns}, {count}) SELECT {columns}, n FROM delta "
@@ -87,10 +91,10 @@ def _pg_triggers(aggregate, table, keys, _watched, count):
     statements = []
     for what, body in bodies.items():
         statements += [
-            f"CREATE FUNCTION {aggregate}_{what}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"CREATE FUNCTION {name}_{what}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {body} RETURN NULL; END $$",
-            f"CREATE TRIGGER {aggregate}_{what} AFTER {event[what]} ON {table} "
-            f"REFERENCING {referencing[what]} FOR EACH STATEMENT EXECUTE FUNCTION {aggregate}_{what}()",
+            f"CREATE TRIGGER {name}_{what} AFTER {event[what]} ON {table} "
+            f"REFERENCING {referencing[what]} FOR EACH STATEMENT EXECUTE FUNCTION {name}_{what}()",
         ]
     return statements
 

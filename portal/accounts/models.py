@@ -27,6 +27,9 @@ class User(UserMixin, Base):
         # emptied of personal data, so their anonymised submissions keep their author.
         CheckConstraint("status IN ('active','paused','deleted')", name="status"),
         Index("ix_users_role_created", "role", "created_at"),
+        # The staff lists (assignees, contacts): SQLite's statistics average the roles, so
+        # without it the status index was chosen and walked every member (4 ms at 10,000).
+        Index("ix_users_role_status_name", "role", "status", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

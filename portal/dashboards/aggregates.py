@@ -1,6 +1,7 @@
-"""Recounting the maintained aggregates (the dashboard's days, the inbox's facets) from their source rows.
+"""Recounting the maintained aggregates (the dashboard's days, the inbox's facets and totals,
+the member home's counts and waiting questions) from their source rows.
 
-The triggers of migrations 0013 and 0016 keep the day tables and the inbox facets in step
+The triggers of migrations 0013, 0016 and 0028 keep them in step
 with every write, so this is not needed in normal running. It is the repair and the proof:
 `flask --app portal rebuild-aggregates` recounts them all from scratch (after a restore of
 rows copied by hand, say, or to check that nothing drifted), and the tests compare the
@@ -10,12 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, literal, select, text, union_all
 
 from portal.dashboards.models import GapReportDay, SubmissionDay
 from portal.db import db, shanghai_date, unit_of_work
 from portal.gaps.models import ServiceGapReport
-from portal.triage.models import FACET_KEYS, InboxAssigneeFacet, InboxFacet, Submission
+from portal.home.models import MemberCount
+from portal.improvements import confirmations
+from portal.improvements.confirmations import FixQuestion
+from portal.opinions.models import Opinion
+from portal.triage.models import (
+    FACET_KEYS,
+    TOTAL_KEYS,
+    InboxAssigneeFacet,
+    InboxFacet,
+    InboxTotal,
+    Submission,
+)
+from portal.trials.models import Enrollment, Evaluation
 
 
 def _submission_counts():
@@ -47,6 +60,16 @@ def _facet_counts(keys):
 
 _ASSIGNEE_KEYS = ("assignee_id", *FACET_KEYS)
 
+
+def _member_counts():
+    """Per member and kind, their rows of the four tables the member home counts."""
+    parts = [select(func.coalesce(model.member_id, 0).label("member_id"),
+                    literal(kind).label("kind"), func.count().label("count"))
+             .group_by(model.member_id)  # never NULL in practice: 0 stands for it as in the keys
+             for kind, model in (("enrollment", Enrollment), ("evaluation", Evaluation),
+                                 ("gap_report", ServiceGapReport), ("opinion", Opinion))]
+    return union_all(*parts)
+
 # Each aggregate: its model, its key columns, its count column and the query that counts it
 # from scratch.
 AGGREGATES = (
@@ -54,11 +77,17 @@ AGGREGATES = (
     (GapReportDay, ("day", "district", "commitment"), "count", _gap_report_counts),
     (InboxFacet, FACET_KEYS, "n", _facet_counts(FACET_KEYS)),
     (InboxAssigneeFacet, _ASSIGNEE_KEYS, "n", _facet_counts(_ASSIGNEE_KEYS)),
+    (InboxTotal, TOTAL_KEYS, "n", _facet_counts(TOTAL_KEYS)),
+    (MemberCount, ("member_id", "kind"), "count", _member_counts),
+    # Not a count: the questions waiting, each with the item's closed_at (migration 0028).
+    (FixQuestion, ("item_id", "submission_id", "member_id"), "closed_at",
+     confirmations.questions_from_scratch),
 )
 
 
-def _rows(stmt) -> dict[tuple, int]:
-    return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in db.execute(stmt)}
+def _rows(stmt) -> dict[tuple, int | str]:
+    return {tuple(str(v) for v in row[:-1]): row[-1] if isinstance(row[-1], int) else str(row[-1])
+            for row in db.execute(stmt)}
 
 
 def recount() -> dict[str, dict[tuple, int]]:
@@ -87,7 +116,9 @@ def rebuild() -> Rebuilt:
             # Writers of the source tables wait until the recount commits, so none of their
             # trigger updates lands in between the delete and the recount (SQLite has one
             # writer at a time anyway).
-            db.execute(text("LOCK TABLE submissions, service_gap_reports IN SHARE MODE"))
+            db.execute(text("LOCK TABLE submissions, service_gap_reports, enrollments, evaluations, "
+                            "opinions, improvement_items, submission_items, fix_confirmations "
+                            "IN SHARE MODE"))
         before = maintained()
         rows, differed = {}, 0
         for model, keys, n, counts in AGGREGATES:

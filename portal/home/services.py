@@ -16,6 +16,7 @@ from portal import domain, permissions
 from portal.accounts.models import User
 from portal.db import db
 from portal.gaps.models import ServiceGapReport
+from portal.home.models import MemberCount
 from portal.improvements.confirmations import pending_count
 from portal.opinions.models import Consultation, Opinion
 from portal.panel.points import points_total
@@ -49,17 +50,20 @@ class MemberHome:
     fix_questions: int = 0  # questions "Is it fixed for you?" waiting for an answer
 
 
-def _count(model, owner_column, member_id: int):
-    return select(func.count()).select_from(model).where(owner_column == member_id).scalar_subquery()
+def _count(kind: str, member_id: int):
+    """How many of `kind` the member has, from the counts the triggers keep (portal.home.models)."""
+    return (select(func.coalesce(func.sum(MemberCount.count), 0))
+            .where(MemberCount.member_id == member_id, MemberCount.kind == kind).scalar_subquery())
 
 
 def member_home(member: User, latest: int = LATEST) -> MemberHome:
-    """The member's latest enrollments, evaluations, gap reports and opinions: five queries."""
+    """The member's latest enrollments, evaluations, gap reports and opinions: five queries,
+    each reading a few rows however many the member has."""
     counts = db.execute(select(
-        _count(Enrollment, Enrollment.member_id, member.id),
-        _count(Evaluation, Evaluation.member_id, member.id),
-        _count(ServiceGapReport, ServiceGapReport.member_id, member.id),
-        _count(Opinion, Opinion.member_id, member.id),
+        _count("enrollment", member.id),
+        _count("evaluation", member.id),
+        _count("gap_report", member.id),
+        _count("opinion", member.id),
         points_total(member.id),  # the points box (portal.panel)
         pending_count(member.id),  # "Is it fixed for you?" questions waiting (improvements)
     )).one()

@@ -48,6 +48,7 @@ from portal.text import clean_text
 from portal.triage.models import (
     InboxAssigneeFacet,
     InboxFacet,
+    InboxTotal,
     InternalNote,
     Submission,
     submission_items,
@@ -323,6 +324,8 @@ class InboxPage:
 # The equality filters the facet counts know (the assignee has its own table).
 FACET_FILTERS = ("kind", "status", "segment", "district", "channel", "commitment", "severity",
                  "trial_id")
+# Those the inbox totals know too.
+TOTAL_FILTERS = {"kind", "status", "trial_id"}
 
 
 def facet_count(viewer, filters: InboxFilters) -> int | None:
@@ -330,7 +333,13 @@ def facet_count(viewer, filters: InboxFilters) -> int | None:
     is not an equality (dates, search, "not fixed for the member"), which the facets do not know."""
     if filters.date_from or filters.date_to or filters.q or filters.not_fixed:
         return None
-    facets = InboxFacet if filters.assignee_id is None else InboxAssigneeFacet
+    used = {name for name in FACET_FILTERS if getattr(filters, name) is not None}
+    if filters.assignee_id is not None:
+        facets = InboxAssigneeFacet
+    elif used <= TOTAL_FILTERS:
+        facets = InboxTotal  # a few hundred rows: no filter, or the kind, status or trial
+    else:
+        facets = InboxFacet
     stmt = select(func.coalesce(func.sum(facets.n), 0))
     for name in FACET_FILTERS:
         value = getattr(filters, name)

@@ -82,7 +82,7 @@ def test_member_says_not_yet_office_reopens_and_verifies_only_with_a_reason(new_
 
     # The office sees the answer on the item...
     staff.reload()
-    expect(answers).to_contain_text("1 answers: 0 yes, 1 not yet")
+    expect(answers).to_contain_text("1 answer: 0 yes, 1 not yet")
     expect(answers.get_by_test_id("open-not-yet")).to_have_text(NOT_YET_OPEN)
     row = answers.locator("tr[data-answer]")
     expect(row).to_contain_text("Not yet")

@@ -13,16 +13,22 @@ from sqlalchemy import MetaData, create_engine, delete, insert, make_url, select
 from portal.dashboards import aggregates
 from portal.db import make_engine
 from portal.gaps.models import ServiceGapReport
+from portal.improvements.confirmations import FixConfirmation
 from portal.migrate import upgrade
-from portal.triage.models import Submission
+from portal.triage.models import Submission, submission_items
 from tests import factories
 from tests.dashboards.helpers import cell, day_counts, make_submission, total, utc
 from tests.queries import sql_statements
 
 URL = "/staff/dashboard"
 TRIGGERS = {f"{table}_{what}" for table in ("dash_submissions", "dash_gap_reports", "inbox_facets",
-                                            "inbox_assignee_facets")
-            for what in ("inserted", "deleted", "updated")}
+                                            "inbox_assignee_facets", "inbox_totals",
+                                            "member_counts_enrollments", "member_counts_evaluations",
+                                            "member_counts_service_gap_reports",
+                                            "member_counts_opinions")
+            for what in ("inserted", "deleted", "updated")} | {
+    "fix_questions_item", "fix_questions_linked", "fix_questions_unlinked",
+    "fix_questions_answered", "fix_questions_answer_changed", "fix_questions_member"}
 DAYS = ("dash_submission_days", "dash_gap_report_days")
 
 
@@ -139,8 +145,91 @@ def test_maintained_counts_equal_a_recount_after_every_kind_of_write(app, dbs, m
     dbs.execute(delete(ServiceGapReport))
     dbs.execute(delete(Submission))
     dbs.commit()
-    assert _in_step(app) == {"dash_submission_days": {}, "dash_gap_report_days": {},
-                             "inbox_facets": {}, "inbox_assignee_facets": {}}
+    counts = _in_step(app)
+    assert counts["inbox_totals"] == counts["fix_questions"] == {}
+    assert counts == {table: {} for table in counts if table != "member_counts"} | {
+        "member_counts": counts["member_counts"]}
+    assert all(key[1] != "gap_report" for key in counts["member_counts"])
+
+
+def _questions(app) -> set[tuple[str, str, str]]:
+    """The questions waiting (item, submission, member), after checking them against a recount."""
+    return set(_in_step(app)["fix_questions"])
+
+
+def test_waiting_questions_follow_items_links_and_answers(app, dbs, member):
+    other = factories.make_user(dbs)
+    mine = make_submission(dbs, member, utc(2026, 3, 1, 8, 0))
+    theirs = make_submission(dbs, other, utc(2026, 3, 1, 9, 0))
+    later = make_submission(dbs, member, utc(2026, 3, 1, 10, 0))
+    item = factories.make_item(dbs, status="in_progress", submissions=[mine, theirs])
+    key = lambda sub: (str(item.id), str(sub.id), str(sub.member_id))  # noqa: E731
+    assert _questions(app) == set()
+
+    # Done: both members are asked; a link added while done is asked at once (Core insert too).
+    item.status, item.closed_at = "done", utc(2026, 3, 2, 8, 0)
+    dbs.commit()
+    assert _questions(app) == {key(mine), key(theirs)}
+    dbs.execute(insert(submission_items), [dict(submission_id=later.id, item_id=item.id)])
+    dbs.commit()
+    assert _questions(app) == {key(mine), key(theirs), key(later)}
+
+    # An answer since it became done settles one; an older answer (before it was done) does not.
+    factories.make_fix_confirmation(dbs, item, mine, fixed=False, answered_at=utc(2026, 3, 3, 8, 0))
+    factories.make_fix_confirmation(dbs, item, theirs, answered_at=utc(2026, 3, 1, 12, 0))
+    assert _questions(app) == {key(theirs), key(later)}
+    # The older answer changed now: settled.
+    dbs.execute(update(FixConfirmation).where(
+        FixConfirmation.submission_id == theirs.id).values(answered_at=utc(2026, 3, 4)))
+    dbs.commit()
+    assert _questions(app) == {key(later)}
+
+    # Reopened: nothing waits; done again later: every earlier answer is out of date.
+    item.status, item.closed_at = "in_progress", None
+    dbs.commit()
+    assert _questions(app) == set()
+    item.status, item.closed_at = "done", utc(2026, 3, 10, 8, 0)
+    dbs.commit()
+    assert _questions(app) == {key(mine), key(theirs), key(later)}
+
+    # Unlinked, deleted submission, verified, deleted item: gone.
+    dbs.execute(delete(submission_items).where(
+        submission_items.c.submission_id == later.id))
+    dbs.commit()
+    assert _questions(app) == {key(mine), key(theirs)}
+    dbs.delete(dbs.get(Submission, theirs.id))
+    dbs.commit()
+    assert _questions(app) == {key(mine)}
+    item.status = "verified"
+    dbs.commit()
+    assert _questions(app) == set()
+    item.status = "done"
+    dbs.commit()
+    assert _questions(app) == {key(mine)}
+    dbs.delete(item)
+    dbs.commit()
+    assert _questions(app) == set()
+
+
+def test_member_counts_follow_every_kind_of_write(app, dbs, member):
+    trial = factories.make_trial(dbs)
+    factories.make_enrollment(dbs, trial, member)
+    factories.make_opinion(dbs, member)
+    reports = [factories.make_gap_report(dbs, member) for _ in range(3)]
+    counts = _in_step(app)["member_counts"]
+    mine = {kind: n for (member_id, kind), n in counts.items() if member_id == str(member.id)}
+    assert mine == {"enrollment": 1, "opinion": 1, "gap_report": 3}
+
+    # Core bulk insert, a delete, a report moved to another member.
+    other = factories.make_user(dbs)
+    _bulk_gap_reports(dbs, member, [("xuhui", "roaming", utc(2026, 3, 1, 8, 0))] * 4)
+    dbs.execute(delete(ServiceGapReport).where(ServiceGapReport.id == reports[0].id))
+    dbs.execute(update(ServiceGapReport).where(ServiceGapReport.id == reports[1].id)
+                .values(member_id=other.id))
+    dbs.commit()
+    counts = _in_step(app)["member_counts"]
+    assert counts[(str(member.id), "gap_report")] == 5
+    assert counts[(str(other.id), "gap_report")] == 1
 
 
 def test_the_dashboard_reads_the_aggregates_not_the_submissions(app, office_client, dbs, member,
@@ -168,7 +257,8 @@ def test_the_dashboard_reads_the_aggregates_not_the_submissions(app, office_clie
     result = app.test_cli_runner().invoke(args=["rebuild-aggregates"])
     assert result.exit_code == 0, result.output
     assert ("Recounted the maintained aggregates (dash_submission_days: 2 rows, "
-            "dash_gap_report_days: 1 rows, inbox_facets: 1 rows, inbox_assignee_facets: 1 rows); "
+            "dash_gap_report_days: 1 rows, inbox_facets: 1 rows, inbox_assignee_facets: 1 rows, "
+            "inbox_totals: 1 rows, member_counts: 1 rows, fix_questions: 0 rows); "
             "3 row(s) differed.") in result.output
     html = office_client.get(URL).get_data(as_text=True)
     assert day_counts(html)["2026-03-15"] == 1 and day_counts(html)["2026-03-10"] == 1
@@ -184,7 +274,8 @@ def test_rebuild_of_an_empty_database(app):
     result = app.test_cli_runner().invoke(args=["rebuild-aggregates"])
     assert result.exit_code == 0, result.output
     assert ("dash_submission_days: 0 rows, dash_gap_report_days: 0 rows, inbox_facets: 0 rows, "
-            "inbox_assignee_facets: 0 rows); 0 row(s)") in result.output
+            "inbox_assignee_facets: 0 rows, inbox_totals: 0 rows, member_counts: 0 rows, "
+            "fix_questions: 0 rows); 0 row(s)") in result.output
 
 
 # --- the migration fills the tables from the rows already there ---------------------------------

@@ -99,7 +99,7 @@ def test_results_and_export_count_only_who_saw_it(dbs, client, product_user):
     client.language("en")
     html = client.get(f"/staff/trials/{trial.id}/results").get_data(as_text=True)
     # Two detractors saw the follow-up; one answered it.
-    assert "1 answers" in html and '<span class="stat-seen">2 who saw it</span>' in html
+    assert "1 answer," in html and '<span class="stat-seen">2 who saw it</span>' in html
     assert "n who saw it" in html
     body = client.get(f"/staff/trials/{trial.id}/results.csv").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(body)))
