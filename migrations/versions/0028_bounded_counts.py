@@ -1,15 +1,16 @@
 """bounded counts: the inbox's totals, the member home's counts and its waiting questions
 
 Three tables kept by triggers, so that two hot pages read a few rows whatever the data:
-- inbox_totals: submissions per kind, status, trial and consultation (portal.ddl.count_triggers
-  on submissions): the inbox's count with no filter (or the kind, status or trial alone);
+- inbox_totals: submissions per kind, status, trial, consultation and assignee
+  (portal.ddl.count_triggers on submissions): the inbox's count with no filter, or with only the
+  kind, status, trial or assignee;
 - member_counts: per member, their enrollments, evaluations, gap reports and opinions
   (count_triggers on each of the four tables): the member home's numbers;
 - fix_questions: the "Is it fixed for you?" questions waiting (an item done, linked to a member's
   submission, not answered since it became done), kept by row triggers on the items' status and
   closed_at, on their links and on the answers (portal.improvements.confirmations.FixQuestion).
-Each is filled from the rows already there. And an index on users (role, status, name): the
-staff lists.
+Each is filled from the rows already there. And indexes: on users (role, status, name), the staff
+lists; on the assignee facets, the assignee and each other filter leading a covering index.
 
 A migration that rebuilds submissions, improvement_items, submission_items or fix_confirmations
 (SQLite batch mode) must create these triggers again.
@@ -28,9 +29,11 @@ down_revision = '0027'
 branch_labels = None
 depends_on = None
 
+COVERED = ("status", "segment", "district", "channel", "commitment", "severity", "trial_id")
 TOTAL_KEYS = {"kind": "coalesce({r}kind, '')", "status": "coalesce({r}status, '')",
               "trial_id": "coalesce({r}trial_id, 0)",
-              "consultation_id": "coalesce({r}consultation_id, 0)"}
+              "consultation_id": "coalesce({r}consultation_id, 0)",
+              "assignee_id": "coalesce({r}assignee_id, 0)"}
 # member_counts' kind -> the table it counts
 COUNTED = {"enrollment": "enrollments", "evaluation": "evaluations",
            "gap_report": "service_gap_reports", "opinion": "opinions"}
@@ -108,23 +111,32 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.create_index('ix_users_role_status_name', 'users', ['role', 'status', 'name'], unique=False)
 
+    # The assignee facets: the assignee and one more filter lead each covering index.
+    facet_keys = ("kind", "status", "segment", "district", "channel", "commitment", "severity",
+                  "trial_id", "consultation_id")
+    for column in COVERED:
+        op.create_index(f'ix_inbox_assignee_facets_{column}', 'inbox_assignee_facets',
+                        ['assignee_id', column, *(k for k in facet_keys if k != column), 'n'],
+                        unique=False)
+
     op.create_table('inbox_totals',
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('trial_id', sa.Integer(), nullable=False),
     sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('assignee_id', sa.Integer(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('kind', 'status', 'trial_id', 'consultation_id', name=op.f('pk_inbox_totals')),
+    sa.PrimaryKeyConstraint('kind', 'status', 'trial_id', 'consultation_id', 'assignee_id',
+                            name=op.f('pk_inbox_totals')),
     sqlite_with_rowid=False
     )
     values = ", ".join(expr.format(r="") for expr in TOTAL_KEYS.values())
     # Counted from the rows there are, then kept by the triggers (the migration runs in one
     # transaction before the site starts again: nothing writes in between).
-    op.execute(f"INSERT INTO inbox_totals (kind, status, trial_id, consultation_id, n) "
+    op.execute(f"INSERT INTO inbox_totals ({', '.join(TOTAL_KEYS)}, n) "
                f"SELECT {values}, count(*) FROM submissions GROUP BY {values}")
     for statement in ddl.count_triggers(dialect, "inbox_totals", "submissions", TOTAL_KEYS,
-                                        ("kind", "status", "trial_id", "consultation_id"),
-                                        count="n"):
+                                        tuple(TOTAL_KEYS), count="n"):
         op.execute(statement)
 
     op.create_table('member_counts',
@@ -177,4 +189,6 @@ def downgrade() -> None:
     for statement in ddl.drop_count_triggers(dialect, "inbox_totals", "submissions"):
         op.execute(statement)
     op.drop_table('inbox_totals')
+    for column in COVERED:
+        op.drop_index(f'ix_inbox_assignee_facets_{column}', table_name='inbox_assignee_facets')
     op.drop_index('ix_users_role_status_name', table_name='users')

@@ -324,7 +324,7 @@ class InboxPage:
 # The equality filters the facet counts know (the assignee has its own table).
 FACET_FILTERS = ("kind", "status", "segment", "district", "channel", "commitment", "severity",
                  "trial_id")
-# Those the inbox totals know too.
+# Those the inbox totals know too (and the assignee).
 TOTAL_FILTERS = {"kind", "status", "trial_id"}
 
 
@@ -334,10 +334,10 @@ def facet_count(viewer, filters: InboxFilters) -> int | None:
     if filters.date_from or filters.date_to or filters.q or filters.not_fixed:
         return None
     used = {name for name in FACET_FILTERS if getattr(filters, name) is not None}
-    if filters.assignee_id is not None:
+    if used <= TOTAL_FILTERS:
+        facets = InboxTotal  # a few thousand rows: the kind, status, trial or assignee
+    elif filters.assignee_id is not None:
         facets = InboxAssigneeFacet
-    elif used <= TOTAL_FILTERS:
-        facets = InboxTotal  # a few hundred rows: no filter, or the kind, status or trial
     else:
         facets = InboxFacet
     stmt = select(func.coalesce(func.sum(facets.n), 0))
