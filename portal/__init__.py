@@ -25,12 +25,13 @@ def create_app(config: dict | None = None) -> Flask:
         # Only the last `proxies` hops of X-Forwarded-* are believed: those our proxies added.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from portal import db as database, errors, i18n, permissions, security
+    from portal import db as database, errors, i18n, navigation, permissions, security
 
     database.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     permissions.init_app(app)
+    navigation.init_app(app)
     errors.init_app(app)
     csrf.init_app(app)
     _init_login(app)

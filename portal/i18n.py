@@ -18,7 +18,14 @@ from typing import Any
 from babel import dates
 from babel.lists import format_list
 from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
-from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext as flask_gettext
+from flask_babel import (
+    Babel,
+    format_datetime,
+    get_locale,
+    get_translations,
+    gettext as flask_gettext,
+    lazy_pgettext,
+)
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
@@ -60,6 +67,12 @@ def _locale_key() -> str | None:
         state.portal_locale = locale
         state.portal_locale_key = str(locale)
     return state.portal_locale_key
+
+
+def locale_key() -> str:
+    """The identifier of the locale in force ("zh_Hans", "en"), choosing it if need be."""
+    catalog()
+    return _locale_key() or ""
 
 
 def catalog():
@@ -109,6 +122,16 @@ def alternatives(values) -> str:
     "浦东或闵行" (a trial's districts, a condition's accepted values)."""
     values = [str(v) for v in values]
     return format_list(values, style="or", locale=get_locale() or "zh_Hans") if values else ""
+
+
+def colon() -> str:
+    """What stands between a label and its value: ": " in English, a full-width "：" in Chinese
+    (templates write `{{ _("Status") }}{{ colon() }}{{ value }}`)."""
+    return catalog().upgettext("between a label and its value", ": ")
+
+
+# For the message extraction (the call above reads the catalogue directly).
+_COLON = lazy_pgettext("between a label and its value", ": ")
 
 
 def html_lang() -> str:
@@ -168,3 +191,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetimeformat"] = format_moment
     app.register_blueprint(bp)
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["colon"] = colon

@@ -98,6 +98,11 @@ def _role(user) -> str | None:
     return getattr(user, "role", None)
 
 
+def role_of(user: Any) -> str | None:
+    """The role whose capabilities `user` holds; None for a visitor."""
+    return _role(user)
+
+
 def can(capability: str, user: Any = None, obj: Any = None) -> bool:
     """May `user` (the signed-in user by default) use `capability`, on `obj` when given?"""
     if capability not in CAPABILITIES:

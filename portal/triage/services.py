@@ -32,7 +32,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from portal import domain, permissions, search, signals, similarity
 from portal.accounts.models import User
@@ -419,7 +419,9 @@ def _inbox_rows(viewer, filters: InboxFilters, cursor: str | None, per_page: int
 
 def trials_for(viewer) -> list[Trial]:
     """The trials the viewer may filter by."""
-    stmt = select(Trial).where(Trial.status != "draft").order_by(Trial.created_at.desc(), Trial.id.desc())
+    # Without their segments (eagerly loaded by default): the filter needs the id and title.
+    stmt = (select(Trial).options(lazyload(Trial.segments)).where(Trial.status != "draft")
+            .order_by(Trial.created_at.desc(), Trial.id.desc()))
     scope = permissions.trial_scope(viewer)
     if scope is not None:
         stmt = stmt.where(scope)
