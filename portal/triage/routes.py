@@ -14,7 +14,7 @@ from portal.errors import Conflict, show_refusal
 from portal.gaps.models import ServiceGapReport
 from portal.improvements import services as improvements
 from portal.opinions.models import Opinion
-from portal.permissions import requires
+from portal.permissions import can, requires
 from portal.triage import bp, services
 from portal.triage.forms import InboxFilterForm, LinkForm, NoteForm, TriageForm
 from portal.trials.models import Evaluation
@@ -36,9 +36,11 @@ def inbox():
     filter_form = InboxFilterForm(request.args, trials=services.trials_for(current_user), staff=staff)
     page = services.inbox_page(current_user, filters, request.args.get("cursor"), _per_page())
     keep = {k: v for k, v in request.args.items() if k != "cursor"}
+    # The bulk actions' item choice: only under rows the viewer may triage.
+    items = services.open_item_choices() if page.items and can("inbox.triage") else []
     return render_template(
         "triage/inbox.html", page=page, filter_form=filter_form, filters=filters, keep=keep,
-        staff=staff, bulk_statuses=services.BULK_STATUSES, open_items=services.open_items(),
+        staff=staff, bulk_statuses=services.BULK_STATUSES, open_items=items,
     )
 
 
