@@ -13,7 +13,7 @@ def history_html(page: str) -> str:
 
 def history_text(page: str) -> str:
     """The History section as text: tags dropped, entities read, spaces collapsed
-    ("Status: Received → In review")."""
+    ("Status: Received → In review", "状态：已批准 → 进行中")."""
     text = re.sub(r"<[^>]+>", " ", history_html(page))
     text = html_lib.unescape(text)
-    return re.sub(r"\s+", " ", text).replace(" :", ":").strip()
+    return re.sub(r"\s+", " ", text).replace(" :", ":").replace("： ", "：").strip()

@@ -51,7 +51,7 @@ def test_item_change_shows_old_and_new_in_both_languages(dbs, office_client):
     office_client.language("zh_Hans")
     chinese = history_text(office_client.get(f"/staff/improvements/{item.id}").get_data(as_text=True))
     assert "已修改" in chinese
-    assert "状态: 已批准 → 进行中" in chinese and "优先级: 普通 → 紧急" in chinese
+    assert "状态：已批准 → 进行中" in chinese and "优先级：普通 → 紧急" in chinese
 
 
 def test_department_history_names_its_contacts(dbs, admin_client):
