@@ -255,6 +255,8 @@ def count_capped(model, q: str, cap: int) -> int | None:
         return None
     if len(q) >= TRIGRAM_MIN and not all(c.isascii() or c.lower() == c.upper() for c in q):
         return None
+    if len(q) < TRIGRAM_MIN and any(c.isspace() or not c.isprintable() for c in q):
+        return None  # the pairs' tokenizer splits there: not one token
     name = (trigram_table if len(q) >= TRIGRAM_MIN else pairs_table)(model.__tablename__)
     if len(q) >= TRIGRAM_MIN:
         word = _fts_phrase(q)
@@ -266,13 +268,16 @@ def count_capped(model, q: str, cap: int) -> int | None:
     def ids(expression: str):
         return select(rowid).select_from(index).where(literal_column(name).op("MATCH")(expression))
 
-    indexed = select(func.count()).select_from(ids(word).limit(cap).subquery()).scalar_subquery()
     if len(q) >= TRIGRAM_MIN:
+        indexed = select(func.count()).select_from(ids(word).limit(cap).subquery()).scalar_subquery()
         return min(cap, int(db.scalar(select(indexed)) or 0))
+    # The pairs: the texts that are not long, by the index (a "~" would also match the long
+    # texts' own marker, hence NOT), and the long ones by the exact test.
+    long = _fts_phrase(LONG_TOKEN)
+    indexed = (select(func.count()).select_from(ids(f"({word}) NOT {long}").limit(cap).subquery())
+               .scalar_subquery())
     beyond = (select(func.count()).select_from(model)
-              .where(model.id.in_(ids(_fts_phrase(LONG_TOKEN))), model.id.not_in(ids(word)),
-                     exact(model, q, "sqlite"))
-              .scalar_subquery())
+              .where(model.id.in_(ids(long)), exact(model, q, "sqlite")).scalar_subquery())
     return min(cap, int(db.scalar(select(indexed + beyond)) or 0))
 
 

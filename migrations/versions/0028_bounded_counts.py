@@ -88,15 +88,27 @@ _QUESTION_TRIGGERS = {
 }
 
 
+# PostgreSQL: a link or an answer written while another transaction changes its item's status
+# would each read the other's state from before it committed (a link takes only a key-share lock
+# on the item, which a status update does not wait for), and the question would be missed or
+# left behind. These triggers first share-lock the item, so the two take turns and the second
+# reads what the first committed. (SQLite has one writer at a time.)
+_LOCKS_ITEM = {"fix_questions_linked": "NEW", "fix_questions_unlinked": "OLD",
+               "fix_questions_answered": "NEW", "fix_questions_answer_changed": "NEW"}
+
+
 def _question_triggers(dialect: str) -> list[str]:
     out = []
     for name, (event, table, when, body) in _QUESTION_TRIGGERS.items():
         if dialect == "postgresql":
             returned = "OLD" if event == "DELETE" else "NEW"
             guard = f"IF {when.replace(' IS NOT ', ' IS DISTINCT FROM ')} THEN " if when else ""
+            row = _LOCKS_ITEM.get(name)
+            lock = (f"PERFORM 1 FROM improvement_items WHERE id = {row}.item_id FOR SHARE; "
+                    if row else "")
             out += [
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                f"{guard}{body}{' END IF;' if when else ''} RETURN {returned}; END $$",
+                f"{lock}{guard}{body}{' END IF;' if when else ''} RETURN {returned}; END $$",
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
                 f"EXECUTE FUNCTION {name}()",
             ]

@@ -247,10 +247,10 @@ class InboxFilters:
 
     def only_search(self) -> bool:
         """A search and no other filter."""
-        return bool(self.q) and not any(
-            getattr(self, name) for name in ("kind", "status", "segment", "district", "channel",
-                                             "commitment", "trial_id", "severity", "date_from",
-                                             "date_to", "not_fixed")) and self.assignee_id is None
+        return bool(self.q) and not self.not_fixed and all(
+            getattr(self, name) is None
+            for name in ("kind", "status", "segment", "district", "channel", "commitment",
+                         "trial_id", "severity", "date_from", "date_to", "assignee_id"))
 
     def apply(self, stmt: Select) -> Select:
         for name in ("kind", "status", "segment", "district", "channel", "commitment",

@@ -5,6 +5,7 @@ rows already there, and read (instead of the submissions) by the dashboard."""
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -209,6 +210,42 @@ def test_waiting_questions_follow_items_links_and_answers(app, dbs, member):
     dbs.delete(item)
     dbs.commit()
     assert _questions(app) == set()
+
+
+@pytest.mark.parametrize("first", ["item done", "link"])
+def test_waiting_questions_hold_when_a_link_and_done_race(app, dbs, member, first):
+    """PostgreSQL, two transactions at once: one marks the item done, the other links a member's
+    submission to it. Neither sees the other's uncommitted row; the link's trigger share-locks
+    the item, so they take turns and the question is there once both have committed."""
+    engine = app.extensions["portal.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    sub = make_submission(dbs, member, utc(2026, 3, 1, 8, 0))
+    item = factories.make_item(dbs, status="in_progress")
+    done = (text("UPDATE improvement_items SET status = 'done', closed_at = :t WHERE id = :i"),
+            dict(t=utc(2026, 3, 2, 8, 0), i=item.id))
+    link = (text("INSERT INTO submission_items (submission_id, item_id) VALUES (:s, :i)"),
+            dict(s=sub.id, i=item.id))
+    early, late = (done, link) if first == "item done" else (link, done)
+    errors = []
+
+    def second():
+        try:
+            with engine.begin() as conn:
+                conn.execute(*late)  # waits for the first transaction's lock on the item
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(*early)
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(0.5)  # still waiting for the lock, or done when nothing made it wait
+        transaction.commit()
+    racer.join(10)
+    assert not errors and not racer.is_alive()
+    assert _questions(app) == {(str(item.id), str(sub.id), str(member.id))}
 
 
 def test_member_counts_follow_every_kind_of_write(app, dbs, member):
