@@ -69,7 +69,7 @@ DENSE_HITS = {"sqlite": 250, "postgresql": 50}
 # Ids of a rare word's rows handed to the list query as a literal list, at most.
 CANDIDATES_MAX = 1000
 # SQLite: how many of a word's newest candidates the list query reads from the index; enough
-# for the inbox's count, capped at 10,000 (triage.services.COUNT_CAP), to find them there.
+# for the inbox's count, capped at 10,000 (portal.pagination.COUNT_CAP), to find them there.
 NEWEST = 10_500
 # Queries this long or longer use the trigram index; shorter ones the character index.
 TRIGRAM_MIN = 3

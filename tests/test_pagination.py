@@ -1,6 +1,8 @@
 """Page-numbered lists count no further than COUNT_CAP: past it the page says "More than ..."."""
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from portal import pagination
 from tests.factories import make_gap_report, make_user
 
@@ -41,3 +43,37 @@ def test_capped_count_stops_at_the_cap(app, dbs):
     with app.app_context():
         assert pagination.capped_count(select(ServiceGapReport), 3) == 4
         assert pagination.capped_count(select(ServiceGapReport), 10) == 5
+
+
+def test_where_postgresql_expects_many_rows_the_list_shows_its_estimate(office_client, dbs,
+                                                                       monkeypatch):
+    """Past ESTIMATE_FROM rows by the planner's estimate PostgreSQL's lists show the estimate
+    ("About ...") and count nothing; fewer are counted. SQLite always counts."""
+    monkeypatch.setattr(pagination, "COUNT_CAP", 26)
+    monkeypatch.setattr(pagination, "ESTIMATE_FROM", 40)
+    member = make_user(dbs, role="member")
+    for _ in range(45):
+        make_gap_report(dbs, member, district="pudong")
+    for _ in range(30):
+        make_gap_report(dbs, member, district="jingan")
+    postgresql = dbs.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        dbs.execute(text("ANALYZE service_gap_reports"))  # as autovacuum does
+        dbs.commit()
+    office_client.language("en")
+    for url, estimate in (("/staff/reports", 75), ("/staff/reports?district=pudong", 45)):
+        pager = _pager(office_client.get(url).get_data(as_text=True))
+        assert (f"Page 1 · About {estimate} in all" if postgresql
+                else "Page 1 · More than 26 in all") in pager, url
+        assert 'rel="next"' in pager and " of " not in pager
+    # Thirty rows by the estimate: counted, on both databases.
+    pager = _pager(office_client.get("/staff/reports?district=jingan").get_data(as_text=True))
+    assert "Page 1 · More than 26 in all" in pager
+    office_client.language("zh_Hans")
+    pager = _pager(office_client.get("/staff/reports").get_data(as_text=True))
+    assert ("约 75 条" if postgresql else "超过 26 条") in pager
+
+
+def test_two_figures_are_shown_of_an_estimate():
+    assert [pagination._two_figures(n) for n in (7, 65, 154_478, 26_914, 999_915)] == [
+        7, 65, 150_000, 27_000, 1_000_000]

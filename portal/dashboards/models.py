@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
@@ -38,7 +38,12 @@ class GapReportDay(Base):
     """Service-gap reports per Shanghai day of `created_at`, district and commitment area."""
 
     __tablename__ = "dash_gap_report_days"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # The matrix reads each cell's days in one range of this covering index, already in cell
+    # order: summing 90 days of a million reports sorted 8,600 rows (7 ms on SQLite) otherwise.
+    __table_args__ = (
+        Index("ix_dash_gap_report_days_cells", "district", "commitment", "day", "count"),
+        {"sqlite_with_rowid": False},
+    )
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     district: Mapped[str] = mapped_column(String(16), primary_key=True)

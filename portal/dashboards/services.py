@@ -78,11 +78,13 @@ def items_by_department(today: date | None = None) -> list[DepartmentLoad]:
     is_open = ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES)
     overdue = func.sum(case((and_(ImprovementItem.due_on.is_not(None),
                                   ImprovementItem.due_on < today), 1), else_=0))
+    # Grouped by the department alone, in the covering index's order, and named afterwards:
+    # grouping by the name too sorted every open item (1.4 against 0.6 ms for 2,000 items).
+    loads = (select(ImprovementItem.department_id, func.count().label("open"), overdue.label("late"))
+             .where(is_open).group_by(ImprovementItem.department_id).subquery())
     rows = db.execute(
-        select(ImprovementItem.department_id, Department.name, func.count(ImprovementItem.id), overdue)
-        .outerjoin(Department, Department.id == ImprovementItem.department_id)
-        .where(is_open)
-        .group_by(ImprovementItem.department_id, Department.name)
+        select(loads.c.department_id, Department.name, loads.c.open, loads.c.late)
+        .outerjoin(Department, Department.id == loads.c.department_id)
     ).all()
     loads = [DepartmentLoad(dep_id, name, int(n), int(late or 0)) for dep_id, name, n, late in rows]
     loads.sort(key=lambda r: (-r.overdue, -r.open, r.name is None, (r.name or "").lower()))
@@ -129,7 +131,10 @@ def gap_matrix(days: int, today: date | None = None) -> GapMatrix:
     first = today - timedelta(days=days - 1)
     rows = db.execute(
         select(GapReportDay.district, GapReportDay.commitment, func.sum(GapReportDay.count))
-        .where(GapReportDay.day.between(first, today))
+        # The cells by name: a range of days per cell in the covering index, no sort.
+        .where(GapReportDay.district.in_(list(domain.DISTRICTS)),
+               GapReportDay.commitment.in_(list(domain.COMMITMENTS)),
+               GapReportDay.day.between(first, today))
         .group_by(GapReportDay.district, GapReportDay.commitment)
     ).all()
     matrix = GapMatrix(first=first, last=today)

@@ -7,7 +7,9 @@ import re
 from itertools import combinations
 
 import pytest
+from sqlalchemy import text
 
+from portal import pagination
 from portal.triage import services
 from tests.factories import make_submission, make_trial, make_user
 
@@ -37,6 +39,32 @@ def test_searches_and_dates_count_up_to_the_cap_then_say_more_than(office_client
     assert _total(office_client) == "5 in all"
     assert _total(office_client, URL + "?kind=gap_report&status=new") == "5 in all"
 
+
+
+def test_where_postgresql_expects_many_matches_the_inbox_shows_its_estimate(
+        office_client, dbs, member, monkeypatch):
+    """A search the planner expects in ESTIMATE_FROM rows or more: PostgreSQL's inbox says
+    "About ..." (its estimate, read from the statistics, no row counted) and lists the matches
+    as always; fewer expected, or SQLite: counted up to the cap."""
+    monkeypatch.setattr(services, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "ESTIMATE_FROM", 40)
+    for _ in range(60):
+        make_submission(dbs, member, title="排队太久", commit=False)
+    for _ in range(10):
+        make_submission(dbs, member, title="漫游费不准", commit=False)
+    dbs.commit()
+    postgresql = dbs.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        dbs.execute(text("ANALYZE submissions"))  # as autovacuum does
+        dbs.commit()
+    office_client.language("en")
+    assert _total(office_client, URL + "?q=排队") == (
+        "About 60 in all" if postgresql else "More than 3 in all")
+    page = office_client.get(URL + "?q=排队&per_page=100").get_data(as_text=True)
+    assert len(re.findall(r"<tr data-submission=", page)) == 60
+    assert _total(office_client, URL + "?q=漫游") == "More than 3 in all"
+    office_client.language("zh_Hans")
+    assert _total(office_client, URL + "?q=排队") == ("约 60 条" if postgresql else "超过 3 条")
 
 @pytest.fixture
 def mix(dbs, member, office_user):
