@@ -12,7 +12,7 @@ from math import ceil
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select, case, func, literal_column, select
+from sqlalchemy import BigInteger, Select, case, cast, func, literal_column, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -75,19 +75,22 @@ class RowCount:
     estimated: bool = False
 
 
-def count_rows(stmt: Select, limit: int) -> RowCount:
+def count_rows(stmt: Select, limit: int, estimate=None) -> RowCount:
     """The rows of `stmt`, counted no further than `limit`: reaching a cap of 10,000 can mean
     reading 60,000 rows that a search tests one by one (30-45 ms at a million submissions on
-    PostgreSQL, where no index counts a substring exactly). On PostgreSQL the same statement
-    first asks the planner (`plan_rows`, migration 0029) and counts only when it expects fewer
-    than ESTIMATE_FROM; past that the estimate, rounded to two figures, is the answer."""
+    PostgreSQL, where no index counts a substring exactly). The same statement first takes an
+    estimate and counts only where it is below ESTIMATE_FROM (or NULL); past that the estimate,
+    rounded to two figures, is the answer. The estimate is `estimate` (an SQL expression the
+    caller knows better) or, on PostgreSQL, the planner's (`plan_rows`, migration 0029)."""
     counted = _rows_only(stmt)
     capped = select(func.count()).select_from(counted.limit(limit).subquery())
-    sql = _planned_sql(counted)
-    if sql is None:
-        return RowCount(db.scalar(capped) or 0)
-    planned = select(func.plan_rows(sql).label("rows")).subquery()
-    # CASE reads the capped count (an InitPlan, run when first needed) only below the mark.
+    if estimate is None:
+        sql = _planned_sql(counted)
+        if sql is None:
+            return RowCount(db.scalar(capped) or 0)
+        estimate = func.plan_rows(sql)
+    planned = select(cast(estimate, BigInteger).label("rows")).subquery()
+    # CASE reads the capped count (run when first needed, on both databases) only below the mark.
     n = db.scalar(select(case((planned.c.rows >= ESTIMATE_FROM, -planned.c.rows),
                               else_=capped.scalar_subquery())).select_from(planned)) or 0
     if n < 0:
