@@ -112,13 +112,22 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def _fts_match(table_name: str, q: str) -> tuple[str, str]:
-    """(FTS5 table, MATCH expression) for `q` on SQLite."""
+def _fts_word(table_name: str, q: str) -> tuple[str, str]:
+    """(FTS5 table, MATCH expression of `q` alone) on SQLite: the trigram table's phrase for 3 or
+    more characters; in the pairs table, two characters are that pair and one is any pair it
+    starts (a prefix)."""
     if len(q) >= TRIGRAM_MIN:
         return trigram_table(table_name), _fts_phrase(q)
-    # One character: any pair it starts; two: that pair. Long documents are always candidates.
-    expression = _fts_phrase(q) + (" *" if len(q) == 1 else "")
-    return pairs_table(table_name), f"{expression} OR {_fts_phrase(LONG_TOKEN)}"
+    return pairs_table(table_name), _fts_phrase(q) + (" *" if len(q) == 1 else "")
+
+
+def _fts_match(table_name: str, q: str) -> tuple[str, str]:
+    """(FTS5 table, MATCH expression) naming every candidate for `q` on SQLite: for 1 or 2
+    characters the texts past the pairs' length (LONG_TOKEN) too."""
+    name, word = _fts_word(table_name, q)
+    if len(q) >= TRIGRAM_MIN:
+        return name, word
+    return name, f"{word} OR {_fts_phrase(LONG_TOKEN)}"
 
 
 def _fts_ids(table_name: str, q: str):
@@ -257,11 +266,7 @@ def count_capped(model, q: str, cap: int) -> int | None:
         return None
     if len(q) < TRIGRAM_MIN and any(c.isspace() or not c.isprintable() for c in q):
         return None  # the pairs' tokenizer splits there: not one token
-    name = (trigram_table if len(q) >= TRIGRAM_MIN else pairs_table)(model.__tablename__)
-    if len(q) >= TRIGRAM_MIN:
-        word = _fts_phrase(q)
-    else:
-        word = _fts_phrase(q) + (" *" if len(q) == 1 else "")
+    name, word = _fts_word(model.__tablename__, q)
     rowid = literal_column("rowid")
     index = table(name)
 

@@ -77,3 +77,23 @@ def test_where_postgresql_expects_many_rows_the_list_shows_its_estimate(office_c
 def test_two_figures_are_shown_of_an_estimate():
     assert [pagination._two_figures(n) for n in (7, 65, 154_478, 26_914, 999_915)] == [
         7, 65, 150_000, 27_000, 1_000_000]
+
+
+def test_a_count_plans_a_search_of_any_text_as_one_literal_select(app, dbs):
+    """The estimate's SQL is the statement with its values written in by SQLAlchemy: quotes,
+    backslashes, percent signs and semicolons in a search stay text inside it."""
+    from sqlalchemy import select
+
+    from portal.gaps.models import ServiceGapReport
+    member = make_user(dbs, role="member")
+    make_gap_report(dbs, member, title="50% off; it's \\ fine")
+    with app.app_context():
+        for word, found in (("x'); DROP TABLE users; --", 0), ("50% off; it's \\", 1), ("%", 1)):
+            stmt = select(ServiceGapReport).where(ServiceGapReport.title.contains(word, autoescape=True))
+            assert pagination.count_rows(stmt, 10) == pagination.RowCount(found), word
+            sql = pagination._planned_sql(pagination._rows_only(stmt))
+            if dbs.get_bind().dialect.name == "postgresql":
+                assert sql.startswith("SELECT 1") and "%%" not in sql
+            else:
+                assert sql is None
+    assert dbs.execute(text("SELECT count(*) FROM users")).scalar() == 1
