@@ -24,9 +24,12 @@ class Page:
     items: list[Any]
     number: int
     per_page: int
-    total: int  # exact up to COUNT_CAP; COUNT_CAP when there are more (`capped`)
+    # Exact up to COUNT_CAP; COUNT_CAP when there are more, or when `estimate` is shown instead
+    # (`capped`: pages are then numbered up to the cap's).
+    total: int
     capped: bool = False
-    estimate: int | None = None  # PostgreSQL: the planner's estimate, where it expects many
+    estimate: int | None = None  # the estimate shown ("About ..."), where many are expected
+    more: bool | None = None  # a next page, as read with the page (an estimated list)
 
     @property
     def pages(self) -> int:
@@ -38,7 +41,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages
+        return self.number < self.pages if self.more is None else self.more
 
 
 def chosen_filters(form) -> dict[str, Any]:
@@ -91,7 +94,10 @@ def count_rows(stmt: Select, limit: int, estimate=None) -> RowCount:
         if sql is None:
             return RowCount(db.scalar(capped) or 0)
         estimate = func.plan_rows(sql)
-    planned = select(cast(estimate, BigInteger).label("rows")).subquery()
+    # Materialised: the estimate is worked out once, not once for WHEN and again for THEN
+    # (SQLite would otherwise copy its expression, and the samples in it, into both).
+    planned = select(cast(estimate, BigInteger).label("rows")).cte("planned").prefix_with(
+        "MATERIALIZED")
     # CASE reads the capped count (run when first needed, on both databases) only below the mark.
     n = db.scalar(select(case((planned.c.rows >= ESTIMATE_FROM, -planned.c.rows),
                               else_=capped.scalar_subquery())).select_from(planned)) or 0
@@ -101,25 +107,37 @@ def count_rows(stmt: Select, limit: int, estimate=None) -> RowCount:
 
 
 # Literal SQL for plan_rows: values written in, and no "%" doubled (the statement is a value,
-# not a statement psycopg formats).
-_LITERAL_DIALECT = postgresql.dialect(paramstyle="named")
+# not a statement psycopg formats). Per server setting: backslashes in a string are escaped
+# only where the server reads them as escapes (standard_conforming_strings off).
+_LITERAL_DIALECTS: dict[bool, postgresql.dialect] = {}
 
 
 def _planned_sql(stmt: Select) -> str | None:
     """`stmt` as literal SQL for the planner on PostgreSQL; None elsewhere, or where a value
     has no literal form (then the rows are counted)."""
-    if db.get_bind().dialect.name != "postgresql":
+    bound = db.get_bind().dialect
+    if bound.name != "postgresql":
         return None
+    escapes = bool(getattr(bound, "_backslash_escapes", False))
+    dialect = _LITERAL_DIALECTS.get(escapes)
+    if dialect is None:
+        dialect = postgresql.dialect(paramstyle="named")
+        dialect._backslash_escapes = escapes
+        _LITERAL_DIALECTS[escapes] = dialect
     try:
-        return str(stmt.compile(dialect=_LITERAL_DIALECT, compile_kwargs={"literal_binds": True}))
+        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     except (SQLAlchemyError, NotImplementedError, TypeError, ValueError):
         return None
 
 
 def _two_figures(n: int) -> int:
-    """154,478 -> 150,000: an estimate shown no more precisely than it is."""
+    """154,478 -> 150,000 and 125,000 -> 130,000: an estimate shown no more precisely than it
+    is (halves up, as people round)."""
     digits = len(str(n))
-    return n if digits <= 2 else round(n, 2 - digits)
+    if digits <= 2:
+        return n
+    step = 10 ** (digits - 2)
+    return (n + step // 2) // step * step
 
 
 def capped_count(stmt: Select, cap: int | None = None) -> int:
@@ -141,11 +159,37 @@ def paginate(stmt: Select, number: int | None = None, per_page: int = 25, scalar
     number = number or requested_page()
     cap = COUNT_CAP
     counted = count_rows(stmt, cap + 1)
-    capped = counted.estimated or counted.n > cap
+    if counted.estimated:
+        return _estimated_page(stmt, number, per_page, scalars, counted.n)
+    capped = counted.n > cap
     total = min(counted.n, cap)
     pages = max(1, ceil(total / per_page))
     number = min(number, pages)
-    result = db.execute(stmt.limit(per_page).offset((number - 1) * per_page))
-    items = list(result.scalars().unique()) if scalars else list(result)
-    return Page(items=items, number=number, per_page=per_page, total=total, capped=capped,
-                estimate=counted.n if counted.estimated else None)
+    items = _rows(stmt, number, per_page, scalars)
+    return Page(items=items, number=number, per_page=per_page, total=total, capped=capped)
+
+
+def _rows(stmt: Select, number: int, per_page: int, scalars: bool, extra: int = 0) -> list:
+    result = db.execute(stmt.limit(per_page + extra).offset((number - 1) * per_page))
+    return list(result.scalars().unique()) if scalars else list(result)
+
+
+def _estimated_page(stmt: Select, number: int, per_page: int, scalars: bool, estimate: int) -> Page:
+    """A page of a list known by its estimate only: one row more than the page tells whether a
+    next page exists, and a page that is not full gives the exact total (an estimate may be
+    well off where filters go together). A page past the end is a hand-edited address: the
+    list is counted after all and its last page shown."""
+    number = min(number, ceil(COUNT_CAP / per_page))
+    rows = _rows(stmt, number, per_page, scalars, extra=1)
+    items, more = rows[:per_page], len(rows) > per_page
+    if more:
+        return Page(items=items, number=number, per_page=per_page, total=COUNT_CAP, capped=True,
+                    estimate=estimate, more=True)
+    if items or number == 1:
+        total = (number - 1) * per_page + len(items)
+        return Page(items=items, number=number, per_page=per_page, total=total, more=False)
+    counted = capped_count(stmt)
+    total = min(counted, COUNT_CAP)
+    number = max(1, ceil(total / per_page))
+    return Page(items=_rows(stmt, number, per_page, scalars), number=number, per_page=per_page,
+                total=total, capped=counted > COUNT_CAP)

@@ -96,4 +96,56 @@ def test_a_count_plans_a_search_of_any_text_as_one_literal_select(app, dbs):
                 assert sql.startswith("SELECT 1") and "%%" not in sql
             else:
                 assert sql is None
-    assert dbs.execute(text("SELECT count(*) FROM users")).scalar() == 1
+
+
+def _erring_count(dbs):
+    """A statement whose rows raise an error when read (per row, so no planner folds it)."""
+    from sqlalchemy import select
+
+    from portal.gaps.models import ServiceGapReport
+    bad = ("CAST(service_gap_reports.title || '{' AS json) IS NOT NULL"
+           if dbs.get_bind().dialect.name == "postgresql"
+           else "json(service_gap_reports.title || '{') IS NOT NULL")
+    return select(ServiceGapReport).where(text(bad))
+
+
+def test_past_the_mark_the_estimate_is_the_answer_and_no_row_is_read(app, dbs):
+    """The capped count runs only below the mark: the same statement that would fail on its
+    rows answers with the estimate, on both databases."""
+    import pytest
+    from sqlalchemy import literal
+    from sqlalchemy.exc import DBAPIError
+
+    make_gap_report(dbs, make_user(dbs, role="member"))
+    with app.app_context():
+        stmt = _erring_count(dbs)
+        assert pagination.count_rows(stmt, 10, estimate=literal(123_456)) == pagination.RowCount(
+            120_000, estimated=True)
+        with pytest.raises(DBAPIError):  # below the mark: counted, and the rows are read
+            pagination.count_rows(stmt, 10, estimate=literal(5))
+
+
+def test_an_estimated_list_pages_by_its_rows_not_by_the_estimate(app, dbs, monkeypatch):
+    """An estimate of many rows for a list of few (filters that go together fool a planner):
+    'Next' only where a next page has rows, a page that is not full gives the exact total,
+    and a page past the end falls back to the last page, counted."""
+    from sqlalchemy import select
+
+    from portal.gaps.models import ServiceGapReport
+    member = make_user(dbs, role="member")
+    for _ in range(5):
+        make_gap_report(dbs, member)
+    monkeypatch.setattr(pagination, "count_rows",
+                        lambda stmt, limit, estimate=None: pagination.RowCount(52_000, True))
+    stmt = select(ServiceGapReport).order_by(ServiceGapReport.id)
+    with app.test_request_context("/"):
+        first = pagination.paginate(stmt, number=1, per_page=2)
+        assert (len(first.items), first.estimate, first.capped, first.has_next) == (2, 52_000, True, True)
+        last = pagination.paginate(stmt, number=3, per_page=2)
+        assert (len(last.items), last.total, last.estimate, last.has_next, last.pages) == (
+            1, 5, None, False, 3)
+        assert last.has_prev
+        beyond = pagination.paginate(stmt, number=40, per_page=2)
+        assert (beyond.number, len(beyond.items), beyond.total, beyond.estimate) == (3, 1, 5, None)
+        full = pagination.paginate(stmt.where(ServiceGapReport.id < 0), number=1, per_page=2)
+        assert (full.items, full.total, full.estimate, full.has_next) == ([], 0, None, False)

@@ -26,9 +26,10 @@ down_revision = '0028'
 branch_labels = None
 depends_on = None
 
-# EXPLAIN plans the query and runs none of it (PostgreSQL allows it in a VOLATILE function only). The query is a SELECT the application compiled
-# from a statement, its values written in by SQLAlchemy's literal rendering (never a user's
-# text spliced in); anything else gets no estimate (NULL), and the caller counts.
+# EXPLAIN plans the query and runs none of it (PostgreSQL allows it in a VOLATILE function
+# only). The query is a SELECT the application compiled from a statement, its values written in
+# by SQLAlchemy's literal rendering (never a user's text spliced in); anything else, or a query
+# the planner refuses, gets no estimate (NULL), and the caller counts.
 _PLAN_ROWS = """
 CREATE FUNCTION plan_rows(query text) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -39,6 +40,8 @@ BEGIN
     END IF;
     EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
     RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric::bigint;
+EXCEPTION WHEN others THEN
+    RETURN NULL;  -- a query the planner refuses: no estimate, and the caller counts
 END
 $$
 """

@@ -313,13 +313,15 @@ def decode_cursor(token: str | None) -> tuple[str, datetime, int] | None:
 @dataclass
 class InboxPage:
     items: list[Submission]
-    total: int  # exact up to COUNT_CAP; COUNT_CAP when there are more (see `total_capped`)
+    # Exact up to COUNT_CAP; COUNT_CAP when there are more (see `total_capped`); the estimate,
+    # rounded, where `estimated`.
+    total: int
     per_page: int
     older_cursor: str | None = None
     newer_cursor: str | None = None
     is_first: bool = True
     exact: bool = False  # counted in full (from the facet counts), however many
-    estimated: bool = False  # `total` is the planner's estimate (PostgreSQL, many rows)
+    estimated: bool = False  # `total` is an estimate (PostgreSQL's planner, SQLite's samples)
     # Rows whose member said "not yet" about an item: submission id -> the item to reopen.
     not_fixed: dict[int, int] = field(default_factory=dict)
 
@@ -392,14 +394,19 @@ def _sampled_estimate(viewer, filters: InboxFilters):
         Submission.title, Submission.description, maintain_column_froms=True)
     oldest = rows.order_by(None).order_by(Submission.submitted_at.asc(), Submission.id.asc())
     hits = []
-    for sample in (rows, oldest):
+    for label, sample in (("newest", rows), ("oldest", oldest)):
         taken = sample.limit(ESTIMATE_SAMPLE).subquery()
         hits.append(select(func.count()).select_from(taken)
-                    .where(search.exact(taken.c, filters.q, "sqlite")).scalar_subquery())
+                    .where(search.exact(taken.c, filters.q, "sqlite")).scalar_subquery().label(label))
+    # Materialised: each sample read once, though the estimate names it twice.
+    samples = select(*hits, total.scalar_subquery().label("total")).cte("samples").prefix_with(
+        "MATERIALIZED")
     most = ESTIMATE_SAMPLE // 2
-    return case((and_(hits[0] > most, hits[1] > most),
-                 total.scalar_subquery() * (hits[0] + hits[1]) / (2 * ESTIMATE_SAMPLE)),
-                else_=null())
+    return (select(case((and_(samples.c.newest > most, samples.c.oldest > most),
+                         samples.c.total * (samples.c.newest + samples.c.oldest)
+                         / (2 * ESTIMATE_SAMPLE)),
+                        else_=null()))
+            .select_from(samples).scalar_subquery())
 
 
 def inbox_page(viewer, filters: InboxFilters, cursor: str | None = None,
@@ -439,6 +446,10 @@ def _inbox_rows(viewer, filters: InboxFilters, cursor: str | None, per_page: int
     if position is None:
         rows = list(db.scalars(stmt.limit(per_page + 1)).unique())
         items, more = rows[:per_page], len(rows) > per_page
+        if not more and estimated:
+            # The first page holds every row: their number is known, whatever was expected
+            # (an estimate may be well off where filters go together).
+            total, estimated = len(items), False
         return InboxPage(
             items=items, total=total, per_page=per_page, is_first=True, exact=exact is not None,
             estimated=estimated,
