@@ -132,7 +132,11 @@ def _fts_match(table_name: str, q: str) -> tuple[str, str]:
 
 def _fts_ids(table_name: str, q: str):
     """SQLite: a SELECT of the rowids of the FTS5 table's rows matching `q`."""
-    name, expression = _fts_match(table_name, q)
+    return _fts_rowids(*_fts_match(table_name, q))
+
+
+def _fts_rowids(name: str, expression: str):
+    """SQLite: a SELECT of the rowids of FTS5 table `name`'s rows matching `expression`."""
     return select(literal_column("rowid")).select_from(table(name)).where(
         literal_column(name).op("MATCH")(expression)
     )
@@ -267,22 +271,19 @@ def count_capped(model, q: str, cap: int) -> int | None:
     if len(q) < TRIGRAM_MIN and any(c.isspace() or not c.isprintable() for c in q):
         return None  # the pairs' tokenizer splits there: not one token
     name, word = _fts_word(model.__tablename__, q)
-    rowid = literal_column("rowid")
-    index = table(name)
-
-    def ids(expression: str):
-        return select(rowid).select_from(index).where(literal_column(name).op("MATCH")(expression))
-
     if len(q) >= TRIGRAM_MIN:
-        indexed = select(func.count()).select_from(ids(word).limit(cap).subquery()).scalar_subquery()
+        indexed = (select(func.count()).select_from(_fts_rowids(name, word).limit(cap).subquery())
+                   .scalar_subquery())
         return min(cap, int(db.scalar(select(indexed)) or 0))
     # The pairs: the texts that are not long, by the index (a "~" would also match the long
     # texts' own marker, hence NOT), and the long ones by the exact test.
     long = _fts_phrase(LONG_TOKEN)
-    indexed = (select(func.count()).select_from(ids(f"({word}) NOT {long}").limit(cap).subquery())
+    indexed = (select(func.count())
+               .select_from(_fts_rowids(name, f"({word}) NOT {long}").limit(cap).subquery())
                .scalar_subquery())
     beyond = (select(func.count()).select_from(model)
-              .where(model.id.in_(ids(long)), exact(model, q, "sqlite")).scalar_subquery())
+              .where(model.id.in_(_fts_rowids(name, long)), exact(model, q, "sqlite"))
+              .scalar_subquery())
     return min(cap, int(db.scalar(select(indexed + beyond)) or 0))
 
 

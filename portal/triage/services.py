@@ -248,9 +248,7 @@ class InboxFilters:
     def only_search(self) -> bool:
         """A search and no other filter."""
         return bool(self.q) and not self.not_fixed and all(
-            getattr(self, name) is None
-            for name in ("kind", "status", "segment", "district", "channel", "commitment",
-                         "trial_id", "severity", "date_from", "date_to", "assignee_id"))
+            getattr(self, name) is None for name in self.ARG_NAMES if name not in ("q", "not_fixed"))
 
     def apply(self, stmt: Select) -> Select:
         for name in ("kind", "status", "segment", "district", "channel", "commitment",
@@ -514,25 +512,24 @@ def visible_ids(viewer, ids: Iterable[int]) -> set[int]:
     return set(db.scalars(stmt))
 
 
+def _open_items_query(*columns, limit: int) -> Select:
+    """Items a submission may still be linked to (not closed), newest first."""
+    return (select(*columns)
+            .where(ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES))
+            .order_by(ImprovementItem.created_at.desc(), ImprovementItem.id.desc())
+            .limit(limit))
+
+
 def open_items(limit: int = 200) -> list[ImprovementItem]:
     """Items a submission may still be linked to (not closed), newest first."""
-    return list(db.scalars(
-        select(ImprovementItem)
-        .where(ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES))
-        .order_by(ImprovementItem.created_at.desc(), ImprovementItem.id.desc())
-        .limit(limit)
-    ))
+    return list(db.scalars(_open_items_query(ImprovementItem, limit=limit)))
 
 
 def open_item_choices(limit: int = 200):
     """(id, title) of the items `open_items` lists, for a choice of one (the inbox's bulk
     action): two columns, not 200 items loaded whole."""
-    return db.execute(
-        select(ImprovementItem.id, ImprovementItem.title)
-        .where(ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES))
-        .order_by(ImprovementItem.created_at.desc(), ImprovementItem.id.desc())
-        .limit(limit)
-    ).all()
+    return db.execute(_open_items_query(ImprovementItem.id, ImprovementItem.title,
+                                        limit=limit)).all()
 
 
 def allowed_statuses(submission: Submission) -> list[str]:
