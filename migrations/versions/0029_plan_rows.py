@@ -1,5 +1,5 @@
-"""plan_rows(query): PostgreSQL's estimate of a query's rows, for counts past the cap; two
-covering indexes for the dashboard
+"""plan_rows(query): PostgreSQL's estimate of a query's rows, for counts past the cap; a
+covering index for the dashboard
 
 A list counts its rows no further than 10,000 (portal.pagination.COUNT_CAP). On PostgreSQL a
 search for a word in one row of six still reads some 60,000 rows to reach that cap (30-45 ms at a
@@ -11,10 +11,6 @@ is a statement of its own, not an expression. Nothing on SQLite.
 ix_dash_gap_report_days_cells (district, commitment, day, count): the dashboard's matrix sums
 each cell's last 90 days in one range of it, in cell order; through the primary key (day first)
 it sorted 8,600 rows of a million reports' days (7 ms on SQLite; 2.8 ms now).
-
-ix_improvement_items_department_status_due (department_id, status, due_on) replaces the index on
-department_id alone: the dashboard's open and overdue items per department read in department
-order from it, without the table (1.4 against 0.6 ms for 2,000 items).
 
 Revision ID: 0029
 Revises: 0028
@@ -52,15 +48,9 @@ def upgrade() -> None:
         op.execute(_PLAN_ROWS)
     op.create_index('ix_dash_gap_report_days_cells', 'dash_gap_report_days',
                     ['district', 'commitment', 'day', 'count'], unique=False)
-    op.create_index('ix_improvement_items_department_status_due', 'improvement_items',
-                    ['department_id', 'status', 'due_on'], unique=False)
-    op.drop_index('ix_improvement_items_department_id', table_name='improvement_items')
 
 
 def downgrade() -> None:
-    op.create_index('ix_improvement_items_department_id', 'improvement_items', ['department_id'],
-                    unique=False)
-    op.drop_index('ix_improvement_items_department_status_due', table_name='improvement_items')
     op.drop_index('ix_dash_gap_report_days_cells', table_name='dash_gap_report_days')
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP FUNCTION plan_rows(text)')

@@ -78,8 +78,8 @@ def items_by_department(today: date | None = None) -> list[DepartmentLoad]:
     is_open = ImprovementItem.status.not_in(domain.ITEM_CLOSED_STATUSES)
     overdue = func.sum(case((and_(ImprovementItem.due_on.is_not(None),
                                   ImprovementItem.due_on < today), 1), else_=0))
-    # Grouped by the department alone, in the covering index's order, and named afterwards:
-    # grouping by the name too sorted every open item (1.4 against 0.6 ms for 2,000 items).
+    # Grouped by the department alone, in its index's order, and named afterwards: grouping by
+    # the name too sorted every open item.
     loads = (select(ImprovementItem.department_id, func.count().label("open"), overdue.label("late"))
              .where(is_open).group_by(ImprovementItem.department_id).subquery())
     rows = db.execute(

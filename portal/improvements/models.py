@@ -66,16 +66,13 @@ class ImprovementItem(Base):
         ),
         Index("ix_improvement_items_created_id", "created_at", "id"),
         Index("ix_improvement_items_status_due", "status", "due_on"),
-        # Leads with the department (its filter, and the foreign key's lookups) and covers the
-        # dashboard's open and overdue items per department, read in department order.
-        Index("ix_improvement_items_department_status_due", "department_id", "status", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     commitment: Mapped[str | None] = mapped_column(String(32), index=True)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     priority: Mapped[str] = mapped_column(String(16), default="normal", index=True)
     due_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
